@@ -1,0 +1,28 @@
+"""The bot's commands: one list serves the command menu and the help text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark only"
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command as shown in the menu: name without slash, English msgid of its description."""
+
+    name: str
+    description: str
+
+
+MEMBER_COMMANDS: Final[tuple[Command, ...]] = (
+    Command("start", N_("Welcome and overview")),
+    Command("netzwerke", N_("The regional IT networks")),
+    Command("termine", N_("Upcoming meetings")),
+    Command("treffen", N_("The next meeting")),
+    Command("hilfe", N_("What you can ask me")),
+)

@@ -1,0 +1,715 @@
+"""The alliance's facts in the database: load them as a Catalog, import data files.
+
+An import upserts by id or slug in one transaction and replaces the child rows (sources,
+hosts, programme) of every entry it writes; entries that are not in the file stay as they
+are, so a file with only events (demo-events.toml) can be imported on its own. Importing
+the same file twice changes nothing. Order: entries keep the position of their first
+import; new entries are appended after the existing ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from storage.importer import (
+    DataFile,
+    KnownIds,
+    event_sort_key,
+    parse_bundled,
+    parse_data_file,
+)
+from storage.models import (
+    Alliance,
+    Catalog,
+    Coordinator,
+    Event,
+    EventKind,
+    EventStatus,
+    Faq,
+    Funding,
+    FundingLine,
+    FundingProgramme,
+    Host,
+    Initiative,
+    Membership,
+    Network,
+    Person,
+    ProgrammeItem,
+    ProgrammeKind,
+    Source,
+)
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from storage.db import Database
+
+# Tables of the import report, in import order.
+REPORT_TABLES: Final = (
+    "sources",
+    "people",
+    "alliance",
+    "initiative",
+    "funding",
+    "networks",
+    "events",
+    "faq",
+)
+
+SQL_SOURCES: Final = "SELECT * FROM sources ORDER BY position, id"
+SQL_PEOPLE: Final = "SELECT * FROM people ORDER BY position, id"
+SQL_PERSON_SOURCES: Final = "SELECT * FROM person_sources ORDER BY person_id, position"
+SQL_NETWORKS: Final = "SELECT * FROM networks ORDER BY position, slug"
+SQL_NETWORK_SOURCES: Final = "SELECT * FROM network_sources ORDER BY network_slug, position"
+SQL_EVENTS: Final = "SELECT * FROM events"
+SQL_EVENT_HOSTS: Final = "SELECT * FROM event_hosts ORDER BY event_id, position"
+SQL_EVENT_PROGRAMME: Final = "SELECT * FROM event_programme ORDER BY event_id, position"
+SQL_EVENT_SOURCES: Final = "SELECT * FROM event_sources ORDER BY event_id, position"
+SQL_FAQ: Final = "SELECT * FROM faq ORDER BY position, id"
+SQL_FAQ_SOURCES: Final = "SELECT * FROM faq_sources ORDER BY faq_id, position"
+SQL_DOCUMENTS: Final = "SELECT name, body FROM documents"
+
+SQL_ANY_ROW: Final = """
+SELECT EXISTS (SELECT 1 FROM sources) OR EXISTS (SELECT 1 FROM networks)
+    OR EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM faq)
+    OR EXISTS (SELECT 1 FROM people) OR EXISTS (SELECT 1 FROM documents)"""
+SQL_SOURCE_IDS: Final = "SELECT id FROM sources"
+SQL_PERSON_IDS: Final = "SELECT id FROM people"
+SQL_NETWORK_SLUGS: Final = "SELECT slug FROM networks"
+SQL_EVENT_IDS: Final = "SELECT id FROM events"
+
+SQL_NEXT_SOURCE_POSITION: Final = "SELECT COALESCE(MAX(position) + 1, 0) FROM sources"
+SQL_NEXT_PERSON_POSITION: Final = "SELECT COALESCE(MAX(position) + 1, 0) FROM people"
+SQL_NEXT_NETWORK_POSITION: Final = "SELECT COALESCE(MAX(position) + 1, 0) FROM networks"
+SQL_NEXT_FAQ_POSITION: Final = "SELECT COALESCE(MAX(position) + 1, 0) FROM faq"
+
+SQL_UPSERT_SOURCE: Final = """
+INSERT INTO sources (id, position, label, title, publisher, url, date)
+VALUES (:id, :position, :label, :title, :publisher, :url, :date)
+ON CONFLICT (id) DO UPDATE SET
+    label = excluded.label, title = excluded.title, publisher = excluded.publisher,
+    url = excluded.url, date = excluded.date"""
+SQL_UPSERT_PERSON: Final = """
+INSERT INTO people (id, position, name, role, organisation, summary, contact)
+VALUES (:id, :position, :name, :role, :organisation, :summary, :contact)
+ON CONFLICT (id) DO UPDATE SET
+    name = excluded.name, role = excluded.role, organisation = excluded.organisation,
+    summary = excluded.summary, contact = excluded.contact"""
+SQL_DELETE_PERSON_SOURCES: Final = "DELETE FROM person_sources WHERE person_id = ?"
+SQL_INSERT_PERSON_SOURCE: Final = (
+    "INSERT INTO person_sources (person_id, position, source_id) VALUES (?, ?, ?)"
+)
+SQL_UPSERT_DOCUMENT: Final = """
+INSERT INTO documents (name, body, updated_at) VALUES (:name, :body, :updated_at)
+ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at"""
+SQL_UPSERT_NETWORK: Final = """
+INSERT INTO networks (
+    slug, position, name, short_name, name_is_placeholder, aliases, city, region,
+    description, membership, led_by, supported_by, figures, facts, website, contact,
+    membership_basis, source_note
+) VALUES (
+    :slug, :position, :name, :short_name, :name_is_placeholder, :aliases, :city, :region,
+    :description, :membership, :led_by, :supported_by, :figures, :facts, :website, :contact,
+    :membership_basis, :source_note
+)
+ON CONFLICT (slug) DO UPDATE SET
+    name = excluded.name, short_name = excluded.short_name,
+    name_is_placeholder = excluded.name_is_placeholder, aliases = excluded.aliases,
+    city = excluded.city, region = excluded.region, description = excluded.description,
+    membership = excluded.membership, led_by = excluded.led_by,
+    supported_by = excluded.supported_by, figures = excluded.figures, facts = excluded.facts,
+    website = excluded.website, contact = excluded.contact,
+    membership_basis = excluded.membership_basis, source_note = excluded.source_note"""
+SQL_DELETE_NETWORK_SOURCES: Final = "DELETE FROM network_sources WHERE network_slug = ?"
+SQL_INSERT_NETWORK_SOURCE: Final = (
+    "INSERT INTO network_sources (network_slug, position, source_id) VALUES (?, ?, ?)"
+)
+SQL_UPSERT_EVENT: Final = """
+INSERT INTO events (
+    id, fictional, kind, number, title, subtitle, description, status, date, date_known,
+    date_text, starts_at, ends_at, city, region, venue, venue_note, host_note, audience,
+    speakers_note, regions_present, outcomes, created_by, created_at
+) VALUES (
+    :id, :fictional, :kind, :number, :title, :subtitle, :description, :status, :date,
+    :date_known, :date_text, :starts_at, :ends_at, :city, :region, :venue, :venue_note,
+    :host_note, :audience, :speakers_note, :regions_present, :outcomes, :created_by,
+    :created_at
+)
+ON CONFLICT (id) DO UPDATE SET
+    fictional = excluded.fictional, kind = excluded.kind, number = excluded.number,
+    title = excluded.title, subtitle = excluded.subtitle, description = excluded.description,
+    status = excluded.status, date = excluded.date, date_known = excluded.date_known,
+    date_text = excluded.date_text, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+    city = excluded.city, region = excluded.region, venue = excluded.venue,
+    venue_note = excluded.venue_note, host_note = excluded.host_note,
+    audience = excluded.audience, speakers_note = excluded.speakers_note,
+    regions_present = excluded.regions_present, outcomes = excluded.outcomes,
+    created_by = excluded.created_by, created_at = excluded.created_at"""
+SQL_DELETE_EVENT_HOSTS: Final = "DELETE FROM event_hosts WHERE event_id = ?"
+SQL_INSERT_EVENT_HOST: Final = (
+    "INSERT INTO event_hosts (event_id, position, name, network_slug) VALUES (?, ?, ?, ?)"
+)
+SQL_DELETE_EVENT_PROGRAMME: Final = "DELETE FROM event_programme WHERE event_id = ?"
+SQL_INSERT_EVENT_PROGRAMME: Final = """
+INSERT INTO event_programme (event_id, position, kind, title, speaker_id, summary)
+VALUES (?, ?, ?, ?, ?, ?)"""
+SQL_DELETE_EVENT_SOURCES: Final = "DELETE FROM event_sources WHERE event_id = ?"
+SQL_INSERT_EVENT_SOURCE: Final = (
+    "INSERT INTO event_sources (event_id, position, source_id) VALUES (?, ?, ?)"
+)
+SQL_UPSERT_FAQ: Final = """
+INSERT INTO faq (id, position, question, answer, about_bot)
+VALUES (:id, :position, :question, :answer, :about_bot)
+ON CONFLICT (id) DO UPDATE SET
+    question = excluded.question, answer = excluded.answer, about_bot = excluded.about_bot"""
+SQL_DELETE_FAQ_SOURCES: Final = "DELETE FROM faq_sources WHERE faq_id = ?"
+SQL_INSERT_FAQ_SOURCE: Final = (
+    "INSERT INTO faq_sources (faq_id, position, source_id) VALUES (?, ?, ?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TableCounts:
+    """What an import did to one table."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: TableCounts) -> TableCounts:
+        return TableCounts(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventChange:
+    """How an existing event changed in an import (reminders move on date/time/status)."""
+
+    id: str
+    date: bool = False
+    time: bool = False
+    place: bool = False
+    status: bool = False
+
+    @property
+    def reschedules(self) -> bool:
+        """Tell whether reminders for this event need to move or stop."""
+        return self.date or self.time or self.status
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """Counts per table (see REPORT_TABLES) and the existing events that changed."""
+
+    counts: Mapping[str, TableCounts] = field(default_factory=dict)
+    # Ids of events that existed before and were updated (new events are not listed).
+    changed_events: tuple[str, ...] = ()
+    event_changes: tuple[EventChange, ...] = ()
+
+    @property
+    def changes(self) -> int:
+        """Return the number of inserted or updated entries."""
+        return sum(c.inserted + c.updated for c in self.counts.values())
+
+    def merged(self, other: ImportReport) -> ImportReport:
+        """Return the report of both imports together."""
+        counts = dict(self.counts)
+        for table, count in other.counts.items():
+            counts[table] = counts.get(table, TableCounts()) + count
+        changes = {c.id: c for c in (*self.event_changes, *other.event_changes)}
+        return ImportReport(
+            counts=counts,
+            changed_events=tuple(changes),
+            event_changes=tuple(changes.values()),
+        )
+
+
+class CatalogStore:
+    """The alliance's facts (sources, people, networks, events, FAQ, singletons)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cached: Catalog | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    async def load(self) -> Catalog:
+        """Read the whole catalog in one consistent snapshot."""
+        async with self._db.snapshot():
+            return await _read_catalog(self._db)
+
+    async def current(self) -> Catalog:
+        """Return the cached catalog, reloading it only after a commit since the last load.
+
+        Commits of other connections (``netzwerkbot import`` while the bot runs) show in
+        ``PRAGMA data_version``; this connection's own commits in ``Database.write_count``.
+        """
+        async with self._db.snapshot():
+            stamp = (await self._db.data_version(), self._db.write_count)
+            if self._cached is None or stamp != self._stamp:
+                self._cached = await _read_catalog(self._db)
+                self._stamp = stamp
+            return self._cached
+
+    async def is_empty(self) -> bool:
+        """Tell whether no facts have been imported yet."""
+        row = await self._db.fetchone(SQL_ANY_ROW)
+        return row is None or not row[0]
+
+    async def known_ids(self) -> KnownIds:
+        """Return the ids in the database that a data file may refer to."""
+        async with self._db.snapshot():
+            return KnownIds(
+                sources=await self._ids(SQL_SOURCE_IDS),
+                people=await self._ids(SQL_PERSON_IDS),
+                networks=await self._ids(SQL_NETWORK_SLUGS),
+                events=await self._ids(SQL_EVENT_IDS),
+            )
+
+    async def _ids(self, sql: str) -> frozenset[str]:
+        return frozenset(str(row[0]) for row in await self._db.fetchall(sql))
+
+    async def upsert(self, data: DataFile) -> ImportReport:
+        """Write a parsed file in one transaction and report what changed."""
+        return await self.upsert_all([data])
+
+    async def upsert_all(self, files: Sequence[DataFile]) -> ImportReport:
+        """Write several parsed files in one transaction (all or nothing)."""
+        report = ImportReport()
+        async with self._db.transaction():
+            for data in files:
+                report = report.merged(await _upsert(self._db, data))
+        return report
+
+    async def import_text(self, text: str, *, name: str) -> ImportReport:
+        """Parse a data file against the database's ids and upsert it; on error change nothing.
+
+        Raises:
+            DataFileError: the file is invalid (the database is unchanged).
+        """
+        data = parse_data_file(text, name=name, known=await self.known_ids())
+        return await self.upsert(data)
+
+    async def load_bundled(self, *, include_demo: bool) -> ImportReport:
+        """Import the bundled data files (first start on an empty database)."""
+        return await self.upsert_all(parse_bundled(include_demo=include_demo))
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _opt_date(value: object) -> date | None:
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def _opt_datetime(value: object) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value)).astimezone(UTC)
+
+
+def _str_tuple(value: object) -> tuple[str, ...]:
+    return tuple(str(item) for item in json.loads(str(value)))
+
+
+def _grouped(rows: Iterable[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]:
+    groups: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for row in rows:
+        groups[str(row[key])].append(row)
+    return groups
+
+
+def _source_ids(rows: Mapping[str, list[sqlite3.Row]], owner: str) -> tuple[str, ...]:
+    return tuple(str(row["source_id"]) for row in rows.get(owner, ()))
+
+
+async def _read_catalog(db: Database) -> Catalog:
+    """Build the catalog from the tables (the caller provides the transaction)."""
+    sources = {
+        str(row["id"]): Source(
+            id=row["id"],
+            label=row["label"],
+            title=row["title"],
+            publisher=row["publisher"],
+            url=row["url"],
+            date=_opt_date(row["date"]),
+        )
+        for row in await db.fetchall(SQL_SOURCES)
+    }
+    person_sources = _grouped(await db.fetchall(SQL_PERSON_SOURCES), "person_id")
+    people = {
+        str(row["id"]): Person(
+            id=row["id"],
+            name=row["name"],
+            role=row["role"],
+            organisation=row["organisation"],
+            summary=row["summary"],
+            contact=row["contact"],
+            sources=_source_ids(person_sources, row["id"]),
+        )
+        for row in await db.fetchall(SQL_PEOPLE)
+    }
+    network_sources = _grouped(await db.fetchall(SQL_NETWORK_SOURCES), "network_slug")
+    networks = tuple(
+        Network(
+            slug=row["slug"],
+            name=row["name"],
+            short_name=row["short_name"],
+            name_is_placeholder=bool(row["name_is_placeholder"]),
+            aliases=_str_tuple(row["aliases"]),
+            city=row["city"],
+            region=row["region"],
+            description=row["description"],
+            membership=cast("Membership", row["membership"]),
+            sources=_source_ids(network_sources, row["slug"]),
+            led_by=row["led_by"],
+            supported_by=row["supported_by"],
+            figures=tuple((str(k), str(v)) for k, v in json.loads(row["figures"])),
+            facts=_str_tuple(row["facts"]),
+            website=row["website"],
+            contact=row["contact"],
+            membership_basis=row["membership_basis"],
+            source_note=row["source_note"],
+        )
+        for row in await db.fetchall(SQL_NETWORKS)
+    )
+    hosts = _grouped(await db.fetchall(SQL_EVENT_HOSTS), "event_id")
+    programme = _grouped(await db.fetchall(SQL_EVENT_PROGRAMME), "event_id")
+    event_sources = _grouped(await db.fetchall(SQL_EVENT_SOURCES), "event_id")
+    events = sorted(
+        (
+            _event_from_row(row, hosts, programme, event_sources)
+            for row in await db.fetchall(SQL_EVENTS)
+        ),
+        key=event_sort_key,
+    )
+    faq_sources = _grouped(await db.fetchall(SQL_FAQ_SOURCES), "faq_id")
+    faq = tuple(
+        Faq(
+            id=row["id"],
+            question=row["question"],
+            answer=row["answer"],
+            sources=_source_ids(faq_sources, row["id"]),
+            about_bot=bool(row["about_bot"]),
+        )
+        for row in await db.fetchall(SQL_FAQ)
+    )
+    documents = {
+        str(row["name"]): json.loads(row["body"]) for row in await db.fetchall(SQL_DOCUMENTS)
+    }
+    return Catalog(
+        alliance=_alliance_from_json(documents["alliance"]) if "alliance" in documents else None,
+        initiative=(
+            _initiative_from_json(documents["initiative"]) if "initiative" in documents else None
+        ),
+        funding=_funding_from_json(documents["funding"]) if "funding" in documents else None,
+        sources=sources,
+        people=people,
+        networks=networks,
+        events=tuple(events),
+        faq=faq,
+    )
+
+
+def _event_from_row(
+    row: sqlite3.Row,
+    hosts: Mapping[str, list[sqlite3.Row]],
+    programme: Mapping[str, list[sqlite3.Row]],
+    sources: Mapping[str, list[sqlite3.Row]],
+) -> Event:
+    event_id = str(row["id"])
+    return Event(
+        id=event_id,
+        fictional=bool(row["fictional"]),
+        kind=cast("EventKind", row["kind"]),
+        title=row["title"],
+        description=row["description"],
+        status=cast("EventStatus", row["status"]),
+        number=row["number"],
+        subtitle=row["subtitle"],
+        date=_opt_date(row["date"]),
+        date_known=bool(row["date_known"]),
+        date_text=row["date_text"],
+        start=_opt_datetime(row["starts_at"]),
+        end=_opt_datetime(row["ends_at"]),
+        city=row["city"],
+        region=row["region"],
+        venue=row["venue"],
+        venue_note=row["venue_note"],
+        hosts=tuple(
+            Host(name=h["name"], network=h["network_slug"]) for h in hosts.get(event_id, ())
+        ),
+        host_note=row["host_note"],
+        audience=row["audience"],
+        speakers_note=row["speakers_note"],
+        regions_present=_str_tuple(row["regions_present"]),
+        outcomes=_str_tuple(row["outcomes"]),
+        programme=tuple(
+            ProgrammeItem(
+                kind=cast("ProgrammeKind", p["kind"]),
+                title=p["title"],
+                speaker=p["speaker_id"],
+                summary=p["summary"],
+            )
+            for p in programme.get(event_id, ())
+        ),
+        sources=_source_ids(sources, event_id),
+        created_by=row["created_by"],
+        created_at=_opt_datetime(row["created_at"]),
+    )
+
+
+# The singletons are stored as JSON objects with the dataclass field names.
+
+
+def _to_json(value: object) -> str:
+    def default(item: object) -> str:
+        if isinstance(item, date):
+            return item.isoformat()
+        raise TypeError(f"cannot store {type(item).__name__} as JSON")
+
+    plain = dataclasses.asdict(cast("Any", value))
+    return json.dumps(plain, ensure_ascii=False, sort_keys=True, default=default)
+
+
+def _alliance_from_json(doc: dict[str, Any]) -> Alliance:
+    coordinator = doc.pop("coordinator", None)
+    return Alliance(
+        **{**doc, "sources": tuple(doc.get("sources", ()))},
+        coordinator=(
+            None
+            if coordinator is None
+            else Coordinator(**{**coordinator, "sources": tuple(coordinator["sources"])})
+        ),
+    )
+
+
+def _initiative_from_json(doc: dict[str, Any]) -> Initiative:
+    return Initiative(
+        **{
+            **doc,
+            "project_partners_2014": tuple(doc.get("project_partners_2014", ())),
+            "ict_figures_2014": tuple((k, v) for k, v in doc.get("ict_figures_2014", ())),
+            "sources": tuple(doc.get("sources", ())),
+        }
+    )
+
+
+def _funding_from_json(doc: dict[str, Any]) -> Funding:
+    programme = doc.pop("programme", None)
+    if programme is not None:
+        lines = tuple(
+            FundingLine(**{**line, "funded_regions_2013": tuple(line["funded_regions_2013"])})
+            for line in programme.get("lines", ())
+        )
+        programme = FundingProgramme(
+            **{
+                **programme,
+                "lines": lines,
+                "sources": tuple(programme.get("sources", ())),
+                "application_deadline_2014": _opt_date(programme.get("application_deadline_2014")),
+            }
+        )
+    return Funding(**{**doc, "sources": tuple(doc.get("sources", ()))}, programme=programme)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def _json_list(values: Iterable[object]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+async def _next_position(db: Database, sql: str) -> int:
+    row = await db.fetchone(sql)
+    return 0 if row is None else int(row[0])
+
+
+class _Counter:
+    """Collects per-table counts while an import runs."""
+
+    def __init__(self, tables: Iterable[str]) -> None:
+        # Every table of the file appears in the report, even with nothing to count.
+        self.counts = {t: TableCounts() for t in REPORT_TABLES if t in tables}
+
+    def count(self, table: str, old: object, new: object) -> bool:
+        """Count one entry and tell whether it must be written."""
+        if old is None:
+            delta, write = TableCounts(inserted=1), True
+        elif old != new:
+            delta, write = TableCounts(updated=1), True
+        else:
+            delta, write = TableCounts(unchanged=1), False
+        self.counts[table] = self.counts.get(table, TableCounts()) + delta
+        return write
+
+
+async def _replace_sources(
+    db: Database, delete_sql: str, insert_sql: str, owner: str, ids: Sequence[str]
+) -> None:
+    await db.execute(delete_sql, (owner,))
+    await db.executemany(insert_sql, [(owner, i, source) for i, source in enumerate(ids)])
+
+
+def _event_change(old: Event, new: Event) -> EventChange:
+    return EventChange(
+        id=new.id,
+        date=(old.date, old.date_known, old.date_text)
+        != (new.date, new.date_known, new.date_text),
+        time=(old.start, old.end) != (new.start, new.end),
+        place=(old.city, old.region, old.venue, old.venue_note)
+        != (new.city, new.region, new.venue, new.venue_note),
+        status=old.status != new.status,
+    )
+
+
+async def _upsert(db: Database, data: DataFile) -> ImportReport:
+    """Write one file inside the caller's transaction."""
+    now = datetime.now(UTC).isoformat()
+    existing = await _read_catalog(db)
+    counter = _Counter(data.tables)
+
+    position = await _next_position(db, SQL_NEXT_SOURCE_POSITION)
+    for source in data.sources:
+        if counter.count("sources", existing.sources.get(source.id), source):
+            params = dataclasses.asdict(source)
+            params.update(position=position, date=_opt_iso_date(source.date))
+            await db.execute(SQL_UPSERT_SOURCE, params)
+            position += 1
+
+    position = await _next_position(db, SQL_NEXT_PERSON_POSITION)
+    for person in data.people:
+        if counter.count("people", existing.people.get(person.id), person):
+            params = dataclasses.asdict(person)
+            params.update(position=position)
+            del params["sources"]
+            await db.execute(SQL_UPSERT_PERSON, params)
+            await _replace_sources(
+                db, SQL_DELETE_PERSON_SOURCES, SQL_INSERT_PERSON_SOURCE, person.id, person.sources
+            )
+            position += 1
+
+    for name, old_doc, new_doc in (
+        ("alliance", existing.alliance, data.alliance),
+        ("initiative", existing.initiative, data.initiative),
+        ("funding", existing.funding, data.funding),
+    ):
+        if new_doc is not None and counter.count(name, old_doc, new_doc):
+            await db.execute(
+                SQL_UPSERT_DOCUMENT, {"name": name, "body": _to_json(new_doc), "updated_at": now}
+            )
+
+    old_networks = {n.slug: n for n in existing.networks}
+    position = await _next_position(db, SQL_NEXT_NETWORK_POSITION)
+    for network in data.networks:
+        if counter.count("networks", old_networks.get(network.slug), network):
+            params = dataclasses.asdict(network)
+            del params["sources"]
+            params.update(
+                position=position,
+                aliases=_json_list(network.aliases),
+                figures=_json_list(list(pair) for pair in network.figures),
+                facts=_json_list(network.facts),
+            )
+            await db.execute(SQL_UPSERT_NETWORK, params)
+            await _replace_sources(
+                db,
+                SQL_DELETE_NETWORK_SOURCES,
+                SQL_INSERT_NETWORK_SOURCE,
+                network.slug,
+                network.sources,
+            )
+            position += 1
+
+    old_events = {e.id: e for e in existing.events}
+    changes: list[EventChange] = []
+    for event in data.events:
+        old = old_events.get(event.id)
+        if old is not None and event.created_by is None and event.created_at is None:
+            # A file does not know who created an event in the bot: keep that record.
+            event = dataclasses.replace(
+                event, created_by=old.created_by, created_at=old.created_at
+            )
+        if not counter.count("events", old, event):
+            continue
+        if old is not None:
+            changes.append(_event_change(old, event))
+        await db.execute(SQL_UPSERT_EVENT, _event_params(event))
+        await db.execute(SQL_DELETE_EVENT_HOSTS, (event.id,))
+        await db.executemany(
+            SQL_INSERT_EVENT_HOST,
+            [(event.id, i, h.name, h.network) for i, h in enumerate(event.hosts)],
+        )
+        await db.execute(SQL_DELETE_EVENT_PROGRAMME, (event.id,))
+        await db.executemany(
+            SQL_INSERT_EVENT_PROGRAMME,
+            [
+                (event.id, i, p.kind, p.title, p.speaker, p.summary)
+                for i, p in enumerate(event.programme)
+            ],
+        )
+        await _replace_sources(
+            db, SQL_DELETE_EVENT_SOURCES, SQL_INSERT_EVENT_SOURCE, event.id, event.sources
+        )
+
+    old_faq = {f.id: f for f in existing.faq}
+    position = await _next_position(db, SQL_NEXT_FAQ_POSITION)
+    for item in data.faq:
+        if counter.count("faq", old_faq.get(item.id), item):
+            params = dataclasses.asdict(item)
+            del params["sources"]
+            params.update(position=position, about_bot=int(item.about_bot))
+            await db.execute(SQL_UPSERT_FAQ, params)
+            await _replace_sources(
+                db, SQL_DELETE_FAQ_SOURCES, SQL_INSERT_FAQ_SOURCE, item.id, item.sources
+            )
+            position += 1
+
+    return ImportReport(
+        counts=counter.counts,
+        changed_events=tuple(c.id for c in changes),
+        event_changes=tuple(changes),
+    )
+
+
+def _opt_iso_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _event_params(event: Event) -> dict[str, object]:
+    return {
+        "id": event.id,
+        "fictional": int(event.fictional),
+        "kind": event.kind,
+        "number": event.number,
+        "title": event.title,
+        "subtitle": event.subtitle,
+        "description": event.description,
+        "status": event.status,
+        "date": _opt_iso_date(event.date),
+        "date_known": int(event.date_known),
+        "date_text": event.date_text,
+        "starts_at": _iso(event.start),
+        "ends_at": _iso(event.end),
+        "city": event.city,
+        "region": event.region,
+        "venue": event.venue,
+        "venue_note": event.venue_note,
+        "host_note": event.host_note,
+        "audience": event.audience,
+        "speakers_note": event.speakers_note,
+        "regions_present": _json_list(event.regions_present),
+        "outcomes": _json_list(event.outcomes),
+        "created_by": event.created_by,
+        "created_at": _iso(event.created_at),
+    }

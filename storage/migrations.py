@@ -1,0 +1,272 @@
+"""The database schema as an append-only list of named migrations.
+
+Never edit or reorder a migration that has shipped: append a new one. Each migration runs
+statement by statement inside one ``BEGIN IMMEDIATE`` transaction together with its row in
+``schema_migrations`` (not ``executescript()``, which commits on its own), so a failing
+migration leaves the database as it was. A database that records a migration this code does
+not know was written by a newer version and is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from storage.errors import SchemaError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One named schema step.
+
+    ``foreign_keys_off`` is for steps that rebuild a table (SQLite's "12-step" procedure):
+    foreign keys are switched off around the transaction and checked before the commit.
+    """
+
+    name: str
+    statements: tuple[str, ...]
+    foreign_keys_off: bool = False
+
+
+SQL_CREATE_BOOKKEEPING: Final = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    name TEXT PRIMARY KEY,
+    applied_at TEXT NOT NULL
+)"""
+SQL_APPLIED: Final = "SELECT name FROM schema_migrations ORDER BY applied_at, rowid"
+SQL_IS_APPLIED: Final = "SELECT 1 FROM schema_migrations WHERE name = ?"
+SQL_RECORD: Final = "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)"
+SQL_FOREIGN_KEYS_OFF: Final = "PRAGMA foreign_keys = OFF"
+SQL_FOREIGN_KEYS_ON: Final = "PRAGMA foreign_keys = ON"
+SQL_FOREIGN_KEY_CHECK: Final = "PRAGMA foreign_key_check"
+
+# The alliance's facts. Lists of plain strings are JSON arrays (order kept); lists that
+# point elsewhere are child tables with a position and foreign keys. Times are UTC
+# ISO-8601 text, days ISO dates. `position` keeps the order of first import.
+CATALOG: Final = Migration(
+    "0001_catalog",
+    (
+        """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            title TEXT NOT NULL,
+            publisher TEXT NOT NULL,
+            url TEXT NOT NULL,
+            date TEXT
+        )""",
+        """
+        CREATE TABLE people (
+            id TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            organisation TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            contact TEXT
+        )""",
+        """
+        CREATE TABLE person_sources (
+            person_id TEXT NOT NULL REFERENCES people (id)
+                ON UPDATE CASCADE ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            source_id TEXT NOT NULL REFERENCES sources (id)
+                ON UPDATE CASCADE ON DELETE RESTRICT,
+            PRIMARY KEY (person_id, position)
+        )""",
+        "CREATE INDEX person_sources_source ON person_sources (source_id)",
+        """
+        CREATE TABLE networks (
+            slug TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            short_name TEXT NOT NULL,
+            name_is_placeholder INTEGER NOT NULL CHECK (name_is_placeholder IN (0, 1)),
+            aliases TEXT NOT NULL DEFAULT '[]',
+            city TEXT NOT NULL,
+            region TEXT NOT NULL,
+            description TEXT NOT NULL,
+            membership TEXT NOT NULL CHECK (membership IN ('confirmed', 'known_by_city_only')),
+            led_by TEXT,
+            supported_by TEXT,
+            figures TEXT NOT NULL DEFAULT '[]',
+            facts TEXT NOT NULL DEFAULT '[]',
+            website TEXT,
+            contact TEXT,
+            membership_basis TEXT,
+            source_note TEXT
+        )""",
+        """
+        CREATE TABLE network_sources (
+            network_slug TEXT NOT NULL REFERENCES networks (slug)
+                ON UPDATE CASCADE ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            source_id TEXT NOT NULL REFERENCES sources (id)
+                ON UPDATE CASCADE ON DELETE RESTRICT,
+            PRIMARY KEY (network_slug, position)
+        )""",
+        "CREATE INDEX network_sources_source ON network_sources (source_id)",
+        """
+        CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            fictional INTEGER NOT NULL CHECK (fictional IN (0, 1)),
+            kind TEXT NOT NULL
+                CHECK (kind IN ('network_meeting', 'constituent_meeting', 'press_conference')),
+            number INTEGER,
+            title TEXT NOT NULL,
+            subtitle TEXT,
+            description TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('held', 'announced', 'planned', 'cancelled')),
+            date TEXT,
+            date_known INTEGER NOT NULL DEFAULT 1 CHECK (date_known IN (0, 1)),
+            date_text TEXT,
+            starts_at TEXT,
+            ends_at TEXT,
+            city TEXT,
+            region TEXT,
+            venue TEXT,
+            venue_note TEXT,
+            host_note TEXT,
+            audience TEXT,
+            speakers_note TEXT,
+            regions_present TEXT NOT NULL DEFAULT '[]',
+            outcomes TEXT NOT NULL DEFAULT '[]',
+            created_by INTEGER,
+            created_at TEXT,
+            CHECK (date_known = 1 OR (date IS NULL AND starts_at IS NULL)),
+            CHECK (ends_at IS NULL OR starts_at IS NOT NULL)
+        )""",
+        "CREATE INDEX events_date ON events (date)",
+        """
+        CREATE TABLE event_hosts (
+            event_id TEXT NOT NULL REFERENCES events (id)
+                ON UPDATE CASCADE ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            network_slug TEXT REFERENCES networks (slug)
+                ON UPDATE CASCADE ON DELETE SET NULL,
+            PRIMARY KEY (event_id, position)
+        )""",
+        "CREATE INDEX event_hosts_network ON event_hosts (network_slug)",
+        """
+        CREATE TABLE event_programme (
+            event_id TEXT NOT NULL REFERENCES events (id)
+                ON UPDATE CASCADE ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('keynote', 'session', 'tour', 'topic')),
+            title TEXT NOT NULL,
+            speaker_id TEXT REFERENCES people (id)
+                ON UPDATE CASCADE ON DELETE SET NULL,
+            summary TEXT,
+            PRIMARY KEY (event_id, position)
+        )""",
+        "CREATE INDEX event_programme_speaker ON event_programme (speaker_id)",
+        """
+        CREATE TABLE event_sources (
+            event_id TEXT NOT NULL REFERENCES events (id)
+                ON UPDATE CASCADE ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            source_id TEXT NOT NULL REFERENCES sources (id)
+                ON UPDATE CASCADE ON DELETE RESTRICT,
+            PRIMARY KEY (event_id, position)
+        )""",
+        "CREATE INDEX event_sources_source ON event_sources (source_id)",
+        """
+        CREATE TABLE faq (
+            id TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            about_bot INTEGER NOT NULL DEFAULT 0 CHECK (about_bot IN (0, 1))
+        )""",
+        """
+        CREATE TABLE faq_sources (
+            faq_id TEXT NOT NULL REFERENCES faq (id)
+                ON UPDATE CASCADE ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            source_id TEXT NOT NULL REFERENCES sources (id)
+                ON UPDATE CASCADE ON DELETE RESTRICT,
+            PRIMARY KEY (faq_id, position)
+        )""",
+        "CREATE INDEX faq_sources_source ON faq_sources (source_id)",
+        # The singletons alliance, initiative and funding as JSON documents.
+        """
+        CREATE TABLE documents (
+            name TEXT PRIMARY KEY CHECK (name IN ('alliance', 'initiative', 'funding')),
+            body TEXT NOT NULL CHECK (json_valid(body)),
+            updated_at TEXT NOT NULL
+        )""",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG,)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def applied_migrations(db: Database) -> list[str]:
+    """Return the names of the applied migrations in the order they were applied."""
+    await db.execute(SQL_CREATE_BOOKKEEPING)
+    return [str(row["name"]) for row in await db.fetchall(SQL_APPLIED)]
+
+
+async def migrate(
+    db: Database,
+    migrations: Sequence[Migration] = MIGRATIONS,
+    *,
+    now: Callable[[], datetime] = _utc_now,
+) -> list[str]:
+    """Apply the missing migrations in order and return their names.
+
+    Raises:
+        SchemaError: the database records a migration that ``migrations`` lacks
+            (it was written by a newer version of the bot).
+    """
+    names = [m.name for m in migrations]
+    if len(set(names)) != len(names):
+        raise ValueError(f"migration names must be unique: {names}")
+    async with db.transaction():
+        applied = await applied_migrations(db)
+    unknown = [name for name in applied if name not in names]
+    if unknown:
+        raise SchemaError(
+            f"the database {db.path} has migrations this version does not know: "
+            f"{', '.join(unknown)} (written by a newer netzwerkbot?)"
+        )
+    done: list[str] = []
+    for migration in migrations:
+        if migration.name in applied:
+            continue
+        if await _apply(db, migration, now):
+            done.append(migration.name)
+    return done
+
+
+async def _apply(db: Database, migration: Migration, now: Callable[[], datetime]) -> bool:
+    """Apply one migration with its bookkeeping row; False if another process was first."""
+    if migration.foreign_keys_off:
+        await db.execute(SQL_FOREIGN_KEYS_OFF)
+    try:
+        async with db.transaction():
+            # Re-check under the write lock: another process may have migrated meanwhile.
+            if await db.fetchone(SQL_IS_APPLIED, (migration.name,)) is not None:
+                return False
+            for statement in migration.statements:
+                await db.execute(statement)
+            if migration.foreign_keys_off and await db.fetchall(SQL_FOREIGN_KEY_CHECK):
+                raise SchemaError(f"migration {migration.name} breaks foreign keys")
+            await db.execute(SQL_RECORD, (migration.name, now().isoformat()))
+    finally:
+        if migration.foreign_keys_off:
+            await db.execute(SQL_FOREIGN_KEYS_ON)
+    return True

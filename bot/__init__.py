@@ -1,0 +1,1 @@
+"""netzwerkbot: the Telegram assistant of the IT Bündnis BW."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark only"
+def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown."""
     return message
 

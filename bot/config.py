@@ -1,0 +1,142 @@
+"""Settings from the environment (and an optional ``.env`` file), with clear errors.
+
+Only the token is required, and only for ``netzwerkbot run``. Unknown ``NETZWERKBOT_*``
+variables are ignored. Values in the real environment win over the ``.env`` file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from bot.commands import N_
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+PREFIX: Final = "NETZWERKBOT_"
+DEFAULT_API_URL: Final = "https://api.telegram.org/bot"
+DEFAULT_TIMEZONE: Final = "Europe/Berlin"
+# Telegram's tokens: "<bot id>:<35 characters>"; be lenient about the second part's length.
+TOKEN_PATTERN: Final = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """A variable is missing or malformed; ``describe`` gives the one line to print."""
+
+    def __init__(self, variable: str, problem: str, **params: str) -> None:
+        super().__init__(f"{variable}: {problem.format(**params)}")
+        self.variable = variable
+        self.problem = problem
+        self.params = params
+
+    def describe(self, gettext: Callable[[str], str]) -> str:
+        """Return the translated one-line message naming the variable."""
+        return gettext("Configuration error in {variable}: {problem}").format(
+            variable=self.variable, problem=gettext(self.problem).format(**self.params)
+        )
+
+
+def default_database_path() -> Path:
+    """Return where the database lives when NETZWERKBOT_DATABASE is unset."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "netzwerkbot" / "netzwerkbot.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    token: str | None = field(default=None, repr=False)  # never printed
+    api_url: str = DEFAULT_API_URL
+    database: Path = field(default_factory=default_database_path)
+    admins: frozenset[int] = frozenset()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read the settings; raise ConfigError naming the first bad variable."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        get = lambda name: (values.get(PREFIX + name) or "").strip()  # noqa: E731
+
+        token = get("TOKEN") or None
+        if token is not None and not TOKEN_PATTERN.fullmatch(token):
+            raise ConfigError(
+                "NETZWERKBOT_TOKEN", N_("this is not a bot token of the form 123456:ABC…")
+            )
+        return cls(
+            token=token,
+            api_url=_api_url(get("API_URL")),
+            database=Path(get("DATABASE")).expanduser()
+            if get("DATABASE")
+            else default_database_path(),
+            admins=_admins(get("ADMINS")),
+            timezone=_timezone(get("TIMEZONE")),
+            log_level=_log_level(get("LOG_LEVEL")),
+        )
+
+    def require_token(self) -> str:
+        """Return the token or raise ConfigError (only ``run`` needs it)."""
+        if self.token is None:
+            raise ConfigError("NETZWERKBOT_TOKEN", N_("is required to run the bot"))
+        return self.token
+
+
+def _api_url(raw: str) -> str:
+    if not raw:
+        return DEFAULT_API_URL
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", raw):
+        raise ConfigError(
+            "NETZWERKBOT_API_URL",
+            N_("expected a URL such as http://127.0.0.1:8081/bot, got {value!r}"),
+            value=raw,
+        )
+    return raw
+
+
+def _admins(raw: str) -> frozenset[int]:
+    admins: set[int] = set()
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        if not re.fullmatch(r"\d{1,20}", part):
+            raise ConfigError(
+                "NETZWERKBOT_ADMINS",
+                N_("expected comma-separated Telegram user ids, got {value!r}"),
+                value=part,
+            )
+        admins.add(int(part))
+    return frozenset(admins)
+
+
+def _timezone(raw: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(raw or DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "NETZWERKBOT_TIMEZONE",
+            N_("unknown time zone {value!r}, expected e.g. Europe/Berlin"),
+            value=raw,
+        ) from None
+
+
+def _log_level(raw: str) -> str:
+    level = (raw or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(
+            "NETZWERKBOT_LOG_LEVEL",
+            N_("expected one of DEBUG, INFO, WARNING, ERROR, got {value!r}"),
+            value=raw,
+        )
+    return level

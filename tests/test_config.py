@@ -1,0 +1,86 @@
+"""Settings from the environment: defaults, the .env file, one clear line per bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import DEFAULT_API_URL, ConfigError, Settings
+from bot.i18n import translator
+
+TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi"
+
+
+def test_defaults_need_nothing() -> None:
+    """Without any variable everything has a default, and the token is absent."""
+    settings = Settings.from_env({}, env_file=None)
+    assert settings.token is None
+    assert settings.api_url == DEFAULT_API_URL
+    assert settings.admins == frozenset()
+    assert settings.timezone == ZoneInfo("Europe/Berlin")
+    assert settings.database.name == "netzwerkbot.sqlite3"
+
+
+def test_values_are_read() -> None:
+    """Every documented variable is read; unknown NETZWERKBOT_* variables are ignored."""
+    settings = Settings.from_env(
+        {
+            "NETZWERKBOT_TOKEN": TOKEN,
+            "NETZWERKBOT_API_URL": "http://127.0.0.1:8081/bot",
+            "NETZWERKBOT_DATABASE": "/srv/bot/x.sqlite3",
+            "NETZWERKBOT_ADMINS": " 1, 22 ,333",
+            "NETZWERKBOT_TIMEZONE": "Europe/Vienna",
+            "NETZWERKBOT_SOMETHING_ELSE": "whatever",
+        },
+        env_file=None,
+    )
+    assert settings.require_token() == TOKEN
+    assert settings.api_url == "http://127.0.0.1:8081/bot"
+    assert settings.database == Path("/srv/bot/x.sqlite3")
+    assert settings.admins == frozenset({1, 22, 333})
+    assert settings.timezone == ZoneInfo("Europe/Vienna")
+
+
+def test_token_is_never_in_repr() -> None:
+    """Printing the settings never shows the token."""
+    settings = Settings.from_env({"NETZWERKBOT_TOKEN": TOKEN}, env_file=None)
+    assert TOKEN not in repr(settings)
+
+
+def test_env_file_and_environment(tmp_path: Path) -> None:
+    """A .env file is read; the real environment wins."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("NETZWERKBOT_ADMINS=5\nNETZWERKBOT_TIMEZONE=Europe/Vienna\n")
+    settings = Settings.from_env({"NETZWERKBOT_ADMINS": "7"}, env_file=env_file)
+    assert settings.admins == frozenset({7})
+    assert settings.timezone == ZoneInfo("Europe/Vienna")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("NETZWERKBOT_TOKEN", "not-a-token"),
+        ("NETZWERKBOT_API_URL", "ftp://x"),
+        ("NETZWERKBOT_ADMINS", "12,abc"),
+        ("NETZWERKBOT_TIMEZONE", "Europe/Berln"),
+        ("NETZWERKBOT_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_malformed_value_names_the_variable(variable: str, value: str) -> None:
+    """A malformed value stops start-up with one German line naming the variable."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value}, env_file=None)
+    line = caught.value.describe(translator().gettext)
+    assert variable in line
+    assert "\n" not in line
+    assert line.startswith("Konfigurationsfehler")
+
+
+def test_token_required_only_to_run() -> None:
+    """Without a token only ``run`` fails, with a clear line."""
+    settings = Settings.from_env({}, env_file=None)
+    with pytest.raises(ConfigError) as caught:
+        settings.require_token()
+    assert "NETZWERKBOT_TOKEN" in caught.value.describe(translator().gettext)

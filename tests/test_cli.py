@@ -1,0 +1,104 @@
+"""The ``netzwerkbot`` command line: import, configuration errors, the scripted demo."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.__main__ import main
+from bot.config import Settings
+from tests.conftest import REPO
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+DEMO_FILE = REPO / "bot" / "data" / "demo-events.toml"
+ALLIANCE_FILE = REPO / "bot" / "data" / "alliance.toml"
+
+
+def count(database: Path, table: str) -> int:
+    """Return the number of rows in a table."""
+    with sqlite3.connect(database) as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point NETZWERKBOT_DATABASE at a new file and keep any .env out."""
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("NETZWERKBOT_DATABASE", str(path))
+    monkeypatch.chdir(tmp_path)
+    return path
+
+
+def test_import_is_idempotent(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Importing on a new path migrates first; importing again changes nothing."""
+    assert main(["import", str(ALLIANCE_FILE)]) == 0
+    assert "Importiert:" in capsys.readouterr().out
+    assert count(database, "networks") == 11
+    assert main(["import", str(DEMO_FILE)]) == 0
+    assert count(database, "events") == 11
+    assert main(["import", str(DEMO_FILE)]) == 0
+    assert "0 neu, 0 geändert" in capsys.readouterr().out
+
+
+def test_bad_file_is_rejected_whole(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad entry names entry and field, and the database stays unchanged."""
+    assert main(["import", str(ALLIANCE_FILE)]) == 0
+    text = DEMO_FILE.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    # The first event is fine, the last one has a malformed date: nothing may be imported.
+    bad.write_text(text.replace("date = 2027-12-02", 'date = "zweiter Dezember"'))
+    capsys.readouterr()
+    assert main(["import", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "demo-2027-12-mannheim" in err
+    assert "date" in err
+    assert count(database, "events") == 7
+
+
+def test_unreadable_file(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing file is reported in one German line."""
+    assert main(["import", "gibt-es-nicht.toml"]) == 1
+    assert "kann nicht gelesen werden" in capsys.readouterr().err
+
+
+def test_malformed_setting_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A malformed variable stops any command with one line naming it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NETZWERKBOT_TIMEZONE", "Mars/Olympus")
+    assert main(["import", str(DEMO_FILE)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "NETZWERKBOT_TIMEZONE" in err[0]
+
+
+def test_run_needs_a_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``run`` without a token stops with the variable named."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NETZWERKBOT_TOKEN", raising=False)
+    assert main(["run"]) == 2
+
+
+async def test_scripted_demo(tmp_path: Path) -> None:
+    """The demo reads lines from a pipe, prints replies with numbered buttons, exits 0."""
+    from bot.demo import run_demo
+
+    stdin = io.StringIO("/start\nwas macht cyberlago\n#1\n")
+    out = io.StringIO()
+    settings = Settings(database=tmp_path / "ignored.sqlite3")
+    database = tmp_path / "demo.sqlite3"
+    assert await run_demo(settings, database=database, stdin=stdin, out=out) == 0
+    text = out.getvalue()
+    assert "> /start" in text
+    assert "[#1]" in text
+    assert "Konstanz" in text
+    assert database.exists()
+    assert not (tmp_path / "ignored.sqlite3").exists()

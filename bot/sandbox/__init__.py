@@ -1,0 +1,29 @@
+"""A local Telegram Bot API server for demo mode, end-to-end tests and benchmarks.
+
+``Sandbox`` speaks enough of the Bot API over real HTTP (loopback only) for PTB's
+``Application`` to poll it and send to it, checks every call against ``api.json`` and Telegram's
+formatting rules, and lets a driver play the users: ``send_text``, ``press_button``,
+``set_bot_blocked``, fault injection and flood emulation.
+
+Routes:
+    ``/bot<token>/<method>``: the Bot API (GET or POST; query string, form, JSON, multipart).
+    ``/file/bot<token>/<file_path>``: downloads of files the bot uploaded (see getFile).
+    ``/_sandbox/...``: control endpoints for drivers in another process (JSON in and out,
+    answers ``{"ok": true, "result": ...}``):
+
+    - ``POST /_sandbox/send_text`` ``{"user_id": 1, "text": "/start"}`` -> update_id
+    - ``POST /_sandbox/press_button`` ``{"user_id": 1, "message_id": 2, "data": "x",
+      "check": true}`` -> update_id
+    - ``POST /_sandbox/add_user`` ``{"user_id": 1, "first_name": "Ada", ...}``
+    - ``POST /_sandbox/block`` ``{"user_id": 1, "blocked": true}`` -> update_id
+    - ``GET /_sandbox/messages?chat_id=1`` -> the bot's messages in that chat
+    - ``GET /_sandbox/calls/count`` -> totals per method, accepted sends, flood refusals
+    - ``POST /_sandbox/fault`` ``{"chat_id": 1, "kind": "blocked", "count": null}``
+    - ``POST /_sandbox/clear_faults`` ``{"chat_id": 1}`` (omit chat_id for all chats)
+    - ``POST /_sandbox/flood`` ``{"enabled": true}``
+    - ``GET /_sandbox/idle?chat_id=1&quiet=1.0&timeout=10`` -> waits like ``wait_idle``
+"""
+
+from bot.sandbox.server import ApiCall, Sandbox, SentFile, SentMessage
+
+__all__ = ["ApiCall", "Sandbox", "SentFile", "SentMessage"]

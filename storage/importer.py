@@ -80,6 +80,8 @@ __all__ = [
 SCHEMA_VERSION: Final = 2
 LANGUAGE: Final = "de"
 ID_MAX_LENGTH: Final = 40
+INT_MIN: Final = -(2**63)  # TOML integers are 64 bits, and so are SQLite's.
+INT_MAX: Final = 2**63 - 1
 ID_PATTERN: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 BUNDLED_NAMES: Final = ("alliance.toml", "demo-events.toml")
 
@@ -377,9 +379,11 @@ class _Entry:
         return self.text(key) if key in self.table else None
 
     def integer(self, key: str) -> int:
-        """Return a required integer."""
+        """Return a required integer that fits SQLite's 64 bits."""
         value = self._typed(key, int, "integer", required=True)
         assert value is not None  # noqa: S101
+        if not INT_MIN <= value <= INT_MAX:
+            self.fail(key, PROBLEM_NOT_ALLOWED, value=str(value), allowed=f"{INT_MIN}..{INT_MAX}")
         return value
 
     def opt_integer(self, key: str) -> int | None:
@@ -726,9 +730,13 @@ def _parse_network(parser: _Parser, label: str, table: object) -> Network:
 def _to_utc(e: _Entry, key: str, local: datetime, zone: ZoneInfo, timezone: str) -> datetime:
     """Convert a local wall-clock time to UTC, rejecting DST gaps and overlaps."""
     first, second = local.replace(tzinfo=zone), local.replace(tzinfo=zone, fold=1)
+    try:
+        utc = first.astimezone(UTC)
+    except OverflowError:  # near year 1 or 9999 the UTC time lies outside datetime's range
+        e.fail(key, PROBLEM_LOCAL_TIME, value=local.isoformat(), timezone=timezone)
     if first.utcoffset() != second.utcoffset():
         e.fail(key, PROBLEM_LOCAL_TIME, value=local.isoformat(), timezone=timezone)
-    return first.astimezone(UTC)
+    return utc
 
 
 def _parse_event(parser: _Parser, label: str, table: object) -> Event:

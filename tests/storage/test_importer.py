@@ -152,6 +152,14 @@ BAD_FILES: Final = [
     ("missing-key", 'title = "Treffen"\n', "", E0, "title", errors.PROBLEM_MISSING),
     ("string-not-int", "number = 1", 'number = "1"', E0, "number", errors.PROBLEM_TYPE),
     (
+        "int-too-large",
+        "number = 1",
+        "number = 9223372036854775808",
+        E0,
+        "number",
+        errors.PROBLEM_NOT_ALLOWED,
+    ),
+    (
         "int-not-bool",
         "name_is_placeholder = false",
         "name_is_placeholder = 0",

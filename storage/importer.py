@@ -74,6 +74,7 @@ __all__ = [
     "catalog_from_files",
     "event_sort_key",
     "load_data_file",
+    "parse_bundled",
     "parse_data_file",
 ]
 
@@ -246,8 +247,8 @@ class KnownIds:
 class DataFile:
     """One parsed, validated data file; tuples keep the file order."""
 
-    name: str
-    timezone: str
+    name: str = "<data>"
+    timezone: str = "Europe/Berlin"
     alliance: Alliance | None = None
     initiative: Initiative | None = None
     funding: Funding | None = None
@@ -938,12 +939,12 @@ def catalog_from_files(*files: DataFile) -> Catalog:
         people=frozenset(people),
         networks=frozenset(seen["networks"]),
     )
-    parser.references = list(catalog_references(catalog))
+    parser.references = list(_catalog_references(catalog))
     _check_references(parser, ids)
     return catalog
 
 
-def catalog_references(catalog: Catalog) -> Iterator[_Reference]:
+def _catalog_references(catalog: Catalog) -> Iterator[_Reference]:
     """Yield every reference of a merged catalog (for the cross-file check)."""
 
     def of_sources(entry: str, ids: tuple[str, ...]) -> Iterator[_Reference]:

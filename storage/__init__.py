@@ -1,0 +1,1 @@
+"""Storage: SQLite, append-only migrations and one store per aggregate."""

@@ -21,6 +21,7 @@ PRIVATE_RATE: Final = 1.0
 PRIVATE_BURST: Final = 3.0
 GROUP_RATE: Final = 20.0 / 60.0
 GROUP_BURST: Final = 20.0
+_EPSILON: Final = 1e-9
 
 
 def counts_for_flood(method: str) -> bool:
@@ -49,7 +50,7 @@ class TokenBucket:
     def wait_time(self, now: float) -> float:
         """Return the seconds until one token is available (0 if one is available now)."""
         self.refill(now)
-        if self.tokens >= 1.0:
+        if self.tokens >= 1.0 - _EPSILON:  # forgive floating-point dust from refills
             return 0.0
         return (1.0 - self.tokens) / self.rate
 

@@ -196,7 +196,19 @@ class ApiSpec:
     ) -> Any:
         """Convert ``value`` to the first documented type it fits."""
         errors: list[ApiError] = []
-        for type_name in spec.types:
+        types = spec.types
+        if len(types) > 1 and all(t in self.types for t in types):
+            # Alternative object types (reply_markup): the fields present decide which one.
+            if isinstance(value, str) and top_level:
+                value = _json(value, spec.name)
+            if isinstance(value, dict):
+                fitting = [
+                    t
+                    for t in types
+                    if all(f.name in value for f in self.types[t].fields if f.required)
+                ]
+                types = tuple(fitting[:1]) or types
+        for type_name in types:
             try:
                 converted = self._convert(value, type_name, spec.name, files, top_level=top_level)
             except ApiError as error:
@@ -204,7 +216,7 @@ class ApiSpec:
                 continue
             self._check_length(converted, spec, context)
             return converted
-        if len(spec.types) > 1 and any(t in self.types for t in spec.types):
+        if len(types) > 1 and any(t in self.types for t in types):
             if spec.name == "reply_markup":
                 raise bad_request("can't parse reply keyboard markup JSON object")
             # An object that fitted none of the alternatives: show the most specific complaint.

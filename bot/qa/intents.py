@@ -1,0 +1,348 @@
+"""Decide what kind of answer a message needs, from its cue words and the entities in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from bot.qa.entities import Mentions, extract
+from bot.qa.normalize import fold, stem
+from storage.models import DATA_TIMEZONE
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from storage.models import Catalog, Event
+
+INTENTS: Final = (
+    "network_info",
+    "network_list",
+    "next_event",
+    "event_info",
+    "past_event",
+    "alliance_info",
+    "funding_info",
+    "person_info",
+    "subscribe",
+    "unsubscribe",
+    "account_recovery",
+    "greeting",
+    "thanks",
+    "help",
+    "unknown",
+)
+
+ASPECTS: Final = frozenset(
+    {
+        "when",
+        "time",
+        "where",
+        "speakers",
+        "programme",
+        "outcomes",
+        "website",
+        "leader",
+        "name",
+        "members",
+        "count",
+        "fees",
+        "contact",
+        "travel",
+        "registration",
+        "attendance",
+        "deadline",
+        "money",
+        "founded",
+        "figures",
+        "motto",
+        "agreement",
+        "coordinator",
+        "partners",
+        "new",
+        "regions",
+        "offtopic",
+        "principles",
+    }
+)
+# Aspects that no entry of the data answers, whatever the entity.
+NEVER_KNOWN: Final = frozenset({"fees", "travel", "registration", "offtopic"})
+SMALL_TALK_MAX_CONTENT: Final = 3
+FAQ_MIN_SCORE: Final = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What a message asks: intent, entity ids, aspects, and the events it refers to."""
+
+    intent: str
+    entities: tuple[str, ...]
+    aspects: frozenset[str]
+    mentions: Mentions
+    topic: str = ""
+    events: tuple[str, ...] = ()
+    event_mode: str = ""  # card, list, upcoming, past, none
+
+
+def _event_matches_place(event: Event, places: set[str], networks: tuple[str, ...]) -> int:
+    score = 0
+    if (event.city and fold(event.city) in places) or (
+        event.region and fold(event.region) in places
+    ):
+        score += 2
+    if any(slug in networks for slug in event.host_networks):
+        score += 1
+    return score
+
+
+def _select_events(
+    m: Mentions, catalog: Catalog, now: datetime, tz: ZoneInfo
+) -> tuple[str, list[Event]]:
+    """Return how to show events (card, list, upcoming, past, none) and which ones."""
+    events = list(catalog.events)
+    specific = False
+    if m.ordinals:
+        events = [e for e in events if e.number in m.ordinals]
+        specific = True
+    if m.title_events:
+        events = [e for e in events if e.id in m.title_events]
+        specific = True
+    places = set(m.places)
+    for slug in m.networks:
+        network = catalog.network(slug)
+        if network is not None:
+            places.update({fold(network.city), fold(network.region)})
+    place_score: dict[str, int] = {}
+    if places or m.networks:
+        place_score = {e.id: _event_matches_place(e, places, m.networks) for e in events}
+        events = [e for e in events if place_score[e.id] > 0]
+        specific = True
+    dated = False
+    if m.years:
+        events = [
+            e
+            for e in events
+            if (e.date is not None and e.date.year in m.years)
+            or (e.date is None and any(str(y) in (e.date_text or "") for y in m.years))
+        ]
+        dated = True
+    if m.months:
+        events = [e for e in events if e.date is not None and e.date.month in m.months]
+        dated = True
+    wants_next = m.has("next") and not (m.has("past") and not m.concept_words.get("next"))
+    wants_past = m.has("past") and not wants_next
+    if wants_next:
+        timed = [e for e in events if e.is_upcoming(now, tz)]
+    elif wants_past:
+        timed = [e for e in events if not e.is_upcoming(now, tz)]
+    else:
+        timed = events
+    if timed or not specific:
+        events = timed
+    if not specific:
+        if m.has("list") or dated:
+            if dated:
+                return "list", sorted(events, key=lambda e: (e.begins_at(tz) or now, e.id))
+            return ("past", []) if wants_past else ("upcoming", [])
+        if wants_past:
+            latest = catalog.latest_meeting(now)
+            return ("card", [latest]) if latest else ("past", [])
+        upcoming = catalog.next_event(now)
+        return ("card", [upcoming]) if upcoming else ("upcoming", [])
+    if not events:
+        return "none", []
+    if len(events) == 1:
+        return "card", events
+    if m.has("list") and not (m.ordinals or m.title_events):
+        return "list", sorted(events, key=lambda e: (e.begins_at(tz) or now, e.id))
+
+    def rank(event: Event) -> tuple[int, int, float]:
+        upcoming = event.is_upcoming(now, tz)
+        begins = event.begins_at(tz)
+        stamp = begins.timestamp() if begins else 0.0
+        # Upcoming events: the earliest first; past ones: the latest first.
+        order = -stamp if upcoming else stamp
+        return (
+            place_score.get(event.id, 0) + (event.kind == "network_meeting"),
+            upcoming and not wants_past,
+            order,
+        )
+
+    return "card", sorted(events, key=rank, reverse=True)[:1]
+
+
+def _faq_score(m: Mentions, question: str) -> float:
+    words = {stem(fold(w)) for w in question.split()}
+    words = {w for w in words if len(w) > 3}
+    if not words:
+        return 0.0
+    said = {stem(w) for w in m.words}
+    return len(words & said) / len(words)
+
+
+def best_faq(m: Mentions, catalog: Catalog, *, need: str = "") -> tuple[str, float]:
+    """Return the id and score of the alliance FAQ entry that matches best."""
+    best = ("", 0.0)
+    for entry in catalog.faq:
+        if entry.about_bot:
+            continue
+        if need and need not in {stem(fold(w)) for w in entry.question.split()}:
+            continue
+        score = _faq_score(m, entry.question)
+        if score > best[1]:
+            best = (entry.id, score)
+    return best
+
+
+def _funding_topic(m: Mentions, aspects: frozenset[str]) -> str:
+    if "money" in aspects:
+        return "money"
+    if "deadline" in aspects:
+        return "deadline"
+    if "regions" in aspects and not m.lines:
+        return "regions"
+    if m.lines:
+        return "line"
+    if m.has("who") or (m.has("funding") and not m.programme):
+        return "who" if not m.programme else "programme"
+    return "programme" if m.programme else "summary"
+
+
+def _alliance_topic(m: Mentions, aspects: frozenset[str]) -> str:
+    for topic in ("coordinator", "motto", "agreement", "figures", "website", "leader"):
+        if topic in aspects:
+            return topic
+    if "count" in aspects and m.has("network"):
+        return "count"
+    if "founded" in aspects:
+        return "founded"
+    if "principles" in aspects:
+        return "principles"
+    return "what"
+
+
+def classify(
+    text: str,
+    catalog: Catalog,
+    now: datetime | None = None,
+    tz: ZoneInfo = DATA_TIMEZONE,
+) -> Understanding:
+    """Understand a message: its intent, the entities it is about and what it asks."""
+    now = now or datetime.now(UTC)
+    m = extract(text, catalog)
+    aspects = frozenset(m.concepts & ASPECTS)
+
+    def result(intent: str, entities: tuple[str, ...] = (), **kw: object) -> Understanding:
+        return Understanding(intent, entities, aspects, m, **kw)  # type: ignore[arg-type]
+
+    if not m.words:
+        return result("unknown")
+    if m.has("account"):
+        return result("account_recovery")
+    if m.has("unsubscribe") or (m.has("stop_words") and m.has("more") and m.has("send")):
+        return result("unsubscribe")
+    if m.has("subscribe"):
+        return result("subscribe", m.networks)
+    if m.people:
+        intent = "unknown" if aspects & (NEVER_KNOWN | {"contact"}) else "person_info"
+        return result(intent, m.people)
+    if m.has("event") or m.ordinals or m.title_events:
+        mode, events = _select_events(m, catalog, now, tz)
+        ids = tuple(e.id for e in events)
+        if mode == "none":
+            return result("unknown", ids, event_mode=mode)
+        if mode == "card":
+            event = events[0]
+            if _event_unknown(event, aspects, catalog):
+                return result("unknown", ids, events=ids, event_mode=mode)
+            intent = "past_event" if event.is_past(now, tz) else "event_info"
+            if not (m.ordinals or m.title_events or m.places or m.networks or m.years):
+                intent = "past_event" if event.is_past(now, tz) else "next_event"
+            return result(intent, ids, events=ids, event_mode=mode)
+        if mode == "past":
+            return result("past_event", event_mode=mode)
+        if mode == "upcoming":
+            return result("next_event", event_mode=mode)
+        intent = "next_event" if all(e.is_upcoming(now, tz) for e in events) else "past_event"
+        return result(intent, ids, events=ids, event_mode=mode)
+    if aspects & {"offtopic"} and not (m.networks or m.programme or m.initiative):
+        return result("unknown")
+    funding_words = m.has("funding") or "deadline" in aspects
+    if m.programme or (funding_words and not m.networks):
+        topic = _funding_topic(m, aspects)
+        intent = "unknown" if topic == "money" or aspects & NEVER_KNOWN else "funding_info"
+        return result(intent, m.lines, topic=topic)
+    if m.networks:
+        if len(m.networks) > 1:
+            return result("network_list", m.networks, topic="some")
+        slug = m.networks[0]
+        network = catalog.network(slug)
+        unknown = bool(aspects & (NEVER_KNOWN | {"money"}))
+        if network is not None and "contact" in aspects and not network.contact:
+            unknown = True
+        if network is not None and "members" in aspects and not _member_facts(network.facts):
+            unknown = True
+        if network is not None and "leader" in aspects and not network.led_by:
+            unknown = True
+        return result("unknown" if unknown else "network_info", m.networks)
+    plural = any(w in {"netzwerke", "netzwerken", "netze"} for w in m.words)
+    if m.has("network") and "count" in aspects:
+        return result("alliance_info", topic="count")
+    if m.has("network") and (m.has("list") or plural or "new" in aspects):
+        if "new" in aspects:
+            faq_id, _score = best_faq(m, catalog, need="neu")
+            if faq_id:
+                return result("network_list", topic="faq:" + faq_id)
+        if "partners" in aspects:
+            return result("network_list", topic="partners")
+        return result("network_list", topic="all")
+    if m.initiative:
+        if "leader" in aspects and catalog.initiative and catalog.initiative.head:
+            return result("person_info", (catalog.initiative.head,), topic="head")
+        if "partners" in aspects:
+            return result("network_list", topic="partners")
+        if "coordinator" in aspects:
+            return result("alliance_info", topic="coordinator")
+        if aspects & (NEVER_KNOWN | {"contact"}):
+            return result("unknown", topic="initiative")
+        return result("alliance_info", topic="initiative")
+    if m.alliance or aspects & {"coordinator", "motto", "agreement", "figures"}:
+        if aspects & (NEVER_KNOWN | {"contact"}):
+            return result("unknown", topic="alliance")
+        return result("alliance_info", topic=_alliance_topic(m, aspects))
+    if (m.has("next") or "when" in aspects) and m.content_words <= SMALL_TALK_MAX_CONTENT:
+        upcoming = catalog.next_event(now)
+        ids = (upcoming.id,) if upcoming else ()
+        return result("next_event", ids, events=ids, event_mode="card" if ids else "upcoming")
+    if m.has("help"):
+        return result("help")
+    small = m.content_words <= SMALL_TALK_MAX_CONTENT
+    if m.has("thanks") and small:
+        return result("thanks")
+    if m.has("greeting") and small:
+        return result("greeting")
+    faq_id, score = best_faq(m, catalog)
+    if faq_id and score >= FAQ_MIN_SCORE:
+        return result("alliance_info", topic="faq:" + faq_id)
+    return result("unknown")
+
+
+def _member_facts(facts: tuple[str, ...]) -> list[str]:
+    """Return the facts that state a member count."""
+    return [f for f in facts if "mitglied" in fold(f) and any(c.isdigit() for c in f)]
+
+
+def member_facts(facts: tuple[str, ...]) -> list[str]:
+    """Return the facts that state a member count."""
+    return _member_facts(facts)
+
+
+def _event_unknown(event: Event, aspects: frozenset[str], catalog: Catalog) -> bool:
+    if aspects & (NEVER_KNOWN | {"contact", "money"}):
+        return True
+    if "attendance" in aspects and "count" in aspects:
+        return True
+    if "speakers" in aspects:
+        has_speaker = any(p.speaker for p in event.programme)
+        return not (has_speaker or event.speakers_note)
+    return False

@@ -12,9 +12,11 @@ Routes:
     answers ``{"ok": true, "result": ...}``):
 
     - ``POST /_sandbox/send_text`` ``{"user_id": 1, "text": "/start"}`` -> update_id
+      (``"chat_id": -5`` to write in a group registered with add_group)
     - ``POST /_sandbox/press_button`` ``{"user_id": 1, "message_id": 2, "data": "x",
-      "check": true}`` -> update_id
+      "check": true}`` -> update_id (optional ``chat_id`` as above)
     - ``POST /_sandbox/add_user`` ``{"user_id": 1, "first_name": "Ada", ...}``
+    - ``POST /_sandbox/add_group`` ``{"chat_id": -5, "title": "Netzwerk"}``
     - ``POST /_sandbox/block`` ``{"user_id": 1, "blocked": true}`` -> update_id
     - ``GET /_sandbox/messages?chat_id=1`` -> the bot's messages in that chat
     - ``GET /_sandbox/calls/count`` -> totals per method, accepted sends, flood refusals
@@ -22,6 +24,11 @@ Routes:
     - ``POST /_sandbox/clear_faults`` ``{"chat_id": 1}`` (omit chat_id for all chats)
     - ``POST /_sandbox/flood`` ``{"enabled": true}``
     - ``GET /_sandbox/idle?chat_id=1&quiet=1.0&timeout=10`` -> waits like ``wait_idle``
+
+Deliberate differences from the real server: HTML is strict by default (a bare ``&`` or ``>``
+is refused as the documentation demands; ``strict_html=False`` accepts them like Telegram), an
+inline button must have exactly one action, and faults and blocking apply to send*, copy* and
+forward* calls (sendChatAction included) but not to edits.
 """
 
 from bot.sandbox.server import ApiCall, Sandbox, SentFile, SentMessage

@@ -18,6 +18,7 @@ async def serve(args: argparse.Namespace) -> None:
         bot_username=args.username,
         api_spec=args.api_spec,
         flood=args.flood,
+        strict_html=not args.lenient_html,
     )
     await sandbox.start(args.host, args.port)
     sys.stdout.write(
@@ -41,6 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--username", default="netzwerkbot_sandbox_bot")
     parser.add_argument("--api-spec", type=Path, default=None)
     parser.add_argument("--flood", action="store_true", help="emulate Telegram's flood limits")
+    parser.add_argument(
+        "--lenient-html",
+        action="store_true",
+        help="accept a bare & or > in HTML like the real server (default: reject them)",
+    )
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args))

@@ -385,10 +385,25 @@ class Sandbox:
         message.extra = fields
         return self._push_update("message", self._message_json(message), target)
 
-    def press_button(self, user_id: int, message_id: int, data: str, *, check: bool = True) -> int:
-        """Let a user press an inline button; return the callback_query's update_id."""
+    def press_button(
+        self,
+        user_id: int,
+        message_id: int,
+        data: str,
+        *,
+        check: bool = True,
+        chat_id: int | None = None,
+    ) -> int:
+        """Let a user press an inline button; return the callback_query's update_id.
+
+        With ``check`` the message must exist in the chat (the private chat unless ``chat_id``
+        names a group) and carry a button with this callback data; otherwise ValueError.
+        Without ``check`` any data is sent, as a forged or stale client would.
+        """
         self.add_user(user_id)
-        chat_id = user_id
+        chat_id = user_id if chat_id is None else chat_id
+        if chat_id not in self._chats:
+            raise ValueError(f"unknown chat {chat_id}")
         message = self._messages.get(chat_id, {}).get(message_id)
         if check:
             if message is None or message.deleted:
@@ -1134,14 +1149,23 @@ class Sandbox:
 
     async def _control(self, action: str, body: dict[str, Any], query: Any) -> Any:
         if action == "send_text":
-            return self.send_text(int(body["user_id"]), str(body["text"]))
+            chat = body.get("chat_id")
+            return self.send_text(
+                int(body["user_id"]),
+                str(body["text"]),
+                chat_id=None if chat is None else int(chat),
+            )
         if action == "press_button":
             return self.press_button(
                 int(body["user_id"]),
                 int(body["message_id"]),
                 str(body["data"]),
                 check=bool(body.get("check", True)),
+                chat_id=None if body.get("chat_id") is None else int(body["chat_id"]),
             )
+        if action == "add_group":
+            self.add_group(int(body["chat_id"]), str(body["title"]))
+            return True
         if action == "add_user":
             user_id = int(body.pop("user_id"))
             self.add_user(user_id, **body)

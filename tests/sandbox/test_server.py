@@ -432,3 +432,33 @@ async def test_application_polls_the_sandbox(sandbox: Sandbox) -> None:
     assert reply is not None
     assert reply.text == "Hallo ['code']"
     assert reply.entities == [{"type": "bold", "offset": 6, "length": 8}]
+
+
+async def test_group_chat(bot: telegram.Bot, sandbox: Sandbox) -> None:
+    sandbox.add_group(-100, "Netzwerk Karlsruhe")
+    sandbox.send_text(USER, "/netzwerke@netzwerkbot_sandbox_bot", chat_id=-100)
+    (update,) = await bot.get_updates()
+    assert update.effective_chat is not None
+    assert update.effective_chat.type == "group"
+    sent = await bot.send_message(-100, "Hallo Gruppe", reply_markup=keyboard("g:1"))
+    sandbox.press_button(USER, sent.message_id, "g:1", chat_id=-100)
+    with pytest.raises(ValueError, match="unknown chat"):
+        sandbox.press_button(USER, sent.message_id, "g:1", chat_id=-200)
+    updates = await bot.get_updates(offset=update.update_id + 1)
+    assert updates[0].callback_query is not None
+
+
+async def test_markdown_v2_entities_parameter_and_replies(bot: telegram.Bot) -> None:
+    message = await bot.send_message(USER, "*fett* 1\\.0", parse_mode="MarkdownV2")
+    assert message.text == "fett 1.0"
+    with pytest.raises(BadRequest, match=r"(?i)character '\.' is reserved"):
+        await bot.send_message(USER, "1.0", parse_mode="MarkdownV2")
+    plain = await bot.send_message(USER, "abc", entities=[telegram.MessageEntity("italic", 1, 2)])
+    assert [(e.type, e.offset, e.length) for e in plain.entities] == [("italic", 1, 2)]
+    reply = await bot.send_message(
+        USER, "Antwort", reply_parameters=telegram.ReplyParameters(plain.message_id)
+    )
+    assert reply.reply_to_message is not None
+    assert reply.reply_to_message.message_id == plain.message_id
+    with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
+        await bot.send_message(USER, "x", reply_parameters=telegram.ReplyParameters(999))

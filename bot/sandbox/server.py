@@ -658,9 +658,9 @@ class Sandbox:
             form = await request.post()
             for name, value in form.items():
                 if isinstance(value, web.FileField):
-                    files[name] = UploadedFile(
-                        value.filename, value.file.read(), value.content_type
-                    )
+                    with value.file:
+                        content = value.file.read()
+                    files[name] = UploadedFile(value.filename, content, value.content_type)
                 else:
                     params[name] = value
         return params, files

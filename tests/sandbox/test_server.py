@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -14,10 +15,11 @@ from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardButton, Inli
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from bot.sandbox import Sandbox
 from tests.sandbox.conftest import USER
 
 if TYPE_CHECKING:
-    from bot.sandbox import Sandbox
+    from pathlib import Path
 
 
 def keyboard(data: str) -> InlineKeyboardMarkup:
@@ -462,3 +464,15 @@ async def test_markdown_v2_entities_parameter_and_replies(bot: telegram.Bot) -> 
     assert reply.reply_to_message.message_id == plain.message_id
     with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
         await bot.send_message(USER, "x", reply_parameters=telegram.ReplyParameters(999))
+
+
+async def test_spec_path_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = tmp_path / "api.json"
+    getme = {"name": "getMe", "returns": ["User"], "fields": []}
+    spec.write_text(json.dumps({"methods": {"getMe": getme}, "types": {}}), encoding="utf-8")
+    monkeypatch.setenv("NETZWERKBOT_API_SPEC", str(spec))
+    async with Sandbox() as box:
+        assert (await raw(box, "getMe")).status_code == 200
+        assert (await raw(box, "sendMessage")).status_code == 404

@@ -42,12 +42,16 @@ if TYPE_CHECKING:
     from bot.render import RenderContext
     from storage.models import Event, Network, Person
 
-HELP_COMMAND: Final = "/" + next(
-    (c.name for c in MEMBER_COMMANDS if c.name == "hilfe"), MEMBER_COMMANDS[-1].name
-)
-EVENTS_COMMAND: Final = "/" + next(
-    (c.name for c in MEMBER_COMMANDS if c.name == "termine"), MEMBER_COMMANDS[0].name
-)
+
+def command(name: str) -> str:
+    """Return "/name" for a member command; only commands that exist are ever mentioned."""
+    names = [c.name for c in MEMBER_COMMANDS]
+    return "/" + (name if name in names else names[-1])
+
+
+HELP_COMMAND: Final = command("hilfe")
+EVENTS_COMMAND: Final = command("termine")
+NETWORKS_COMMAND: Final = command("netzwerke")
 
 
 def _help_pointer(ctx: RenderContext) -> str:
@@ -132,7 +136,9 @@ def _network_answer(ctx: RenderContext, u: Understanding, network: Network) -> R
     aspects = u.aspects
     buttons = _network_buttons(ctx, network)
     if u.intent == "unknown":
-        if "contact" in aspects:
+        if "join" in aspects:
+            detail = _("How to become a member of {name} is not recorded.")
+        elif "contact" in aspects:
             detail = _("Contact details (phone, e-mail, address) of {name} are not recorded.")
         elif "fees" in aspects:
             detail = _("Membership fees or other costs of {name} are not recorded.")
@@ -236,7 +242,7 @@ def _event_intro(ctx: RenderContext, u: Understanding, event: Event) -> str:
     _ = ctx.tr.gettext
     aspects = u.aspects
     notes = []
-    if u.intent == "next_event":
+    if u.intent == "next_event" and not u.mentions.has("after_next"):
         notes.append("<b>{}</b>".format(_("The next meeting:")))
     elif u.intent == "past_event" and not (
         u.mentions.ordinals or u.mentions.title_events or u.mentions.places or u.mentions.networks
@@ -516,7 +522,14 @@ def _funding_answer(ctx: RenderContext, u: Understanding) -> Reply:
                 )
             )
         return unknown_reply(ctx, details)
-    if u.topic == "deadline":
+    if u.topic == "deadline_past" and programme.application_deadline_2014:
+        text = _("In 2014 the application deadline of the {programme} was {date}.").format(
+            programme=name, date=long_date(ctx, programme.application_deadline_2014)
+        )
+        return Reply(fit([text, esc(programme.current_call_note or ""), sources]))
+    if u.topic == "jury" and programme.jury_2013:
+        return Reply(fit([esc(programme.jury_2013), sources]))
+    if u.topic in {"deadline", "deadline_past"}:
         details = [esc(programme.current_call_note or "")]
         if programme.application_deadline_2014:
             details.append(
@@ -637,13 +650,24 @@ def answer(u: Understanding, ctx: RenderContext) -> list[Reply]:
         return [_funding_answer(ctx, u)]
     if intent == "alliance_info":
         return [_alliance_answer(ctx, u)]
-    return [unknown_reply(ctx, _unknown_details(ctx, u))]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if u.topic in {"join", "network"}:
+        buttons = ((Button(ctx.tr.gettext("All networks"), data=callbacks.NETWORK_LIST),),)
+    return [unknown_reply(ctx, _unknown_details(ctx, u), buttons)]
 
 
 def _unknown_details(ctx: RenderContext, u: Understanding) -> list[str]:
     _ = ctx.tr.gettext
     if u.topic in {"alliance", "initiative"} or not u.mentions.words:
         return []
+    alliance = ctx.catalog.alliance
+    if u.topic == "join":
+        return [_("How to join a network is not recorded; the networks' websites may help.")]
+    if u.topic == "network" and alliance is not None and alliance.network_count_note:
+        return [
+            _("I know only the networks listed under {command}.").format(command=NETWORKS_COMMAND),
+            esc(alliance.network_count_note),
+        ]
     return [
         _(
             "I answer questions about the regional IT networks, their meetings, the "

@@ -39,6 +39,11 @@ FUZZY_CUTOFF: Final = 82.0
 TITLE_KEY_MIN: Final = 5
 _DIGIT_ORDINAL = re.compile(r"^(\d{1,2})(te|ten|ter|tes|tem|stes|ste|sten)?$")
 _YEAR = re.compile(r"^(19|20)\d\d$")
+# Event words whose form is plural, and articles that make "Treffen" plural.
+_PLURAL_EVENT_WORDS: Final = frozenset(
+    {"termine", "terminen", "veranstaltungen", "sitzungen", "meetings", "events", "konferenzen"}
+)
+_PLURAL_ARTICLES: Final = frozenset({"die", "den", "alle", "welche", "diese", "bisherigen"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +224,11 @@ def build_index(catalog: Catalog) -> Index:
             index.add(line.name, line_key)
             index.add(line.id.replace("-", " "), line_key, caps_rule=False)
     for entries in CONCEPTS.values():
+        # Prefix entries ("abonnier*") are not words: a typo must not be "corrected" to one.
         index.vocabulary.update(
-            fold(e.strip("*")) for e in entries if len(e.strip("*")) >= FUZZY_MIN_LENGTH
+            fold(e.lstrip("*"))
+            for e in entries
+            if not e.endswith("*") and len(e.lstrip("*")) >= FUZZY_MIN_LENGTH
         )
     index.vocabulary.update(EXTRA_VOCABULARY)
     index.vocabulary.update(MONTHS)
@@ -262,6 +270,7 @@ class Mentions:
     initiative: bool = False
     alliance: bool = False
     programme: bool = False
+    plural_event: bool = False
     content_words: int = 0
     concept_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -351,6 +360,14 @@ def extract(text: str, catalog: Catalog) -> Mentions:
             if word.startswith(title_key):
                 title_events.update(ids)
                 title_words.append(title_key)
+    plural_event = any(
+        w in _PLURAL_EVENT_WORDS
+        or (
+            w.endswith("treffen")
+            and any(prev in _PLURAL_ARTICLES for prev in words[max(0, i - 3) : i])
+        )
+        for i, w in enumerate(words)
+    )
     networks: list[str] = []
     people: list[str] = []
     lines: list[str] = []
@@ -384,6 +401,7 @@ def extract(text: str, catalog: Catalog) -> Mentions:
         initiative=flags["initiative"],
         alliance=flags["alliance"] or "alliance" in concepts,
         programme=flags["programme"] or bool(lines),
+        plural_event=plural_event,
         content_words=content,
         concept_words={k: tuple(v) for k, v in concept_words.items()},
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from bot.qa.entities import Mentions, extract
-from bot.qa.normalize import fold, stem
+from bot.qa.normalize import fold, stem, tokenize
 from storage.models import DATA_TIMEZONE
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ ASPECTS: Final = frozenset(
         "attendance",
         "deadline",
         "money",
+        "join",
+        "jury",
         "founded",
         "figures",
         "motto",
@@ -85,14 +87,13 @@ class Understanding:
 
 
 def _event_matches_place(event: Event, places: set[str], networks: tuple[str, ...]) -> int:
-    score = 0
-    if (event.city and fold(event.city) in places) or (
-        event.region and fold(event.region) in places
+    if event.city and fold(event.city) in places:
+        return 2
+    if (event.region and fold(event.region) in places) or any(
+        slug in networks for slug in event.host_networks
     ):
-        score += 2
-    if any(slug in networks for slug in event.host_networks):
-        score += 1
-    return score
+        return 1
+    return 0
 
 
 def _select_events(
@@ -139,11 +140,17 @@ def _select_events(
         timed = events
     if timed or not specific:
         events = timed
+    wants_list = m.has("list") or m.plural_event
     if not specific:
-        if m.has("list") or dated:
+        if wants_list or dated:
             if dated:
                 return "list", sorted(events, key=lambda e: (e.begins_at(tz) or now, e.id))
             return ("past", []) if wants_past else ("upcoming", [])
+        if m.has("after_next"):
+            upcoming_events = catalog.upcoming_events(now)
+            if len(upcoming_events) > 1:
+                return "card", [upcoming_events[1]]
+            return "upcoming", []
         if wants_past:
             latest = catalog.latest_meeting(now)
             return ("card", [latest]) if latest else ("past", [])
@@ -153,7 +160,7 @@ def _select_events(
         return "none", []
     if len(events) == 1:
         return "card", events
-    if m.has("list") and not (m.ordinals or m.title_events):
+    if wants_list and not (m.ordinals or m.title_events):
         return "list", sorted(events, key=lambda e: (e.begins_at(tz) or now, e.id))
 
     def rank(event: Event) -> tuple[int, int, float]:
@@ -171,9 +178,12 @@ def _select_events(
     return "card", sorted(events, key=rank, reverse=True)[:1]
 
 
+def _stems(text: str) -> set[str]:
+    return {stem(t.folded) for t in tokenize(text) if len(t.folded) > 3}
+
+
 def _faq_score(m: Mentions, question: str) -> float:
-    words = {stem(fold(w)) for w in question.split()}
-    words = {w for w in words if len(w) > 3}
+    words = _stems(question)
     if not words:
         return 0.0
     said = {stem(w) for w in m.words}
@@ -186,7 +196,7 @@ def best_faq(m: Mentions, catalog: Catalog, *, need: str = "") -> tuple[str, flo
     for entry in catalog.faq:
         if entry.about_bot:
             continue
-        if need and need not in {stem(fold(w)) for w in entry.question.split()}:
+        if need and need not in _stems(entry.question):
             continue
         score = _faq_score(m, entry.question)
         if score > best[1]:
@@ -194,11 +204,17 @@ def best_faq(m: Mentions, catalog: Catalog, *, need: str = "") -> tuple[str, flo
     return best
 
 
-def _funding_topic(m: Mentions, aspects: frozenset[str]) -> str:
+def _funding_topic(m: Mentions, aspects: frozenset[str], catalog: Catalog) -> str:
+    programme = catalog.funding.programme if catalog.funding else None
     if "money" in aspects:
         return "money"
     if "deadline" in aspects:
+        deadline = programme.application_deadline_2014 if programme else None
+        if deadline is not None and deadline.year in m.years:
+            return "deadline_past"
         return "deadline"
+    if "jury" in aspects:
+        return "jury"
     if "regions" in aspects and not m.lines:
         return "regions"
     if m.lines:
@@ -231,6 +247,8 @@ def classify(
     now = now or datetime.now(UTC)
     m = extract(text, catalog)
     aspects = frozenset(m.concepts & ASPECTS)
+    if "members" in aspects and {"werden", "wird", "werde"} & set(m.words):
+        aspects = (aspects - {"members"}) | {"join"}  # "Mitglied werden" asks how to join
 
     def result(intent: str, entities: tuple[str, ...] = (), **kw: object) -> Understanding:
         return Understanding(intent, entities, aspects, m, **kw)  # type: ignore[arg-type]
@@ -246,7 +264,14 @@ def classify(
     if m.people:
         intent = "unknown" if aspects & (NEVER_KNOWN | {"contact"}) else "person_info"
         return result(intent, m.people)
-    if m.has("event") or m.ordinals or m.title_events:
+    no_entity = not (m.networks or m.programme or m.initiative or m.alliance or m.lines)
+    if (
+        m.has("event")
+        or m.ordinals
+        or m.title_events
+        or (m.months and no_entity)
+        or (m.has("after_next") and no_entity)
+    ):
         mode, events = _select_events(m, catalog, now, tz)
         ids = tuple(e.id for e in events)
         if mode == "none":
@@ -267,9 +292,9 @@ def classify(
         return result(intent, ids, events=ids, event_mode=mode)
     if aspects & {"offtopic"} and not (m.networks or m.programme or m.initiative):
         return result("unknown")
-    funding_words = m.has("funding") or "deadline" in aspects
+    funding_words = m.has("funding") or bool(aspects & {"deadline", "jury"})
     if m.programme or (funding_words and not m.networks):
-        topic = _funding_topic(m, aspects)
+        topic = _funding_topic(m, aspects, catalog)
         intent = "unknown" if topic == "money" or aspects & NEVER_KNOWN else "funding_info"
         return result(intent, m.lines, topic=topic)
     if m.networks:
@@ -277,15 +302,22 @@ def classify(
             return result("network_list", m.networks, topic="some")
         slug = m.networks[0]
         network = catalog.network(slug)
-        unknown = bool(aspects & (NEVER_KNOWN | {"money"}))
+        unknown = bool(aspects & (NEVER_KNOWN | {"money", "join"}))
         if network is not None and "contact" in aspects and not network.contact:
             unknown = True
-        if network is not None and "members" in aspects and not _member_facts(network.facts):
+        if (
+            network is not None
+            and "members" in aspects
+            and "count" in aspects
+            and not _member_facts(network.facts)
+        ):
             unknown = True
         if network is not None and "leader" in aspects and not network.led_by:
             unknown = True
         return result("unknown" if unknown else "network_info", m.networks)
     plural = any(w in {"netzwerke", "netzwerken", "netze"} for w in m.words)
+    if "join" in aspects and (m.has("network") or m.alliance):
+        return result("unknown", topic="join")
     if m.has("network") and "count" in aspects:
         return result("alliance_info", topic="count")
     if m.has("network") and (m.has("list") or plural or "new" in aspects):
@@ -309,8 +341,14 @@ def classify(
     if m.alliance or aspects & {"coordinator", "motto", "agreement", "figures"}:
         if aspects & (NEVER_KNOWN | {"contact"}):
             return result("unknown", topic="alliance")
+        if (
+            m.alliance
+            and (m.has("who") or "members" in aspects)
+            and not aspects - {"members", "name"}
+        ):
+            return result("network_list", topic="all")
         return result("alliance_info", topic=_alliance_topic(m, aspects))
-    if (m.has("next") or "when" in aspects) and m.content_words <= SMALL_TALK_MAX_CONTENT:
+    if (m.has("next") or "when" in aspects) and 0 < m.content_words <= SMALL_TALK_MAX_CONTENT:
         upcoming = catalog.next_event(now)
         ids = (upcoming.id,) if upcoming else ()
         return result("next_event", ids, events=ids, event_mode="card" if ids else "upcoming")
@@ -324,6 +362,8 @@ def classify(
     faq_id, score = best_faq(m, catalog)
     if faq_id and score >= FAQ_MIN_SCORE:
         return result("alliance_info", topic="faq:" + faq_id)
+    if m.has("network"):
+        return result("unknown", topic="network")
     return result("unknown")
 
 

@@ -55,6 +55,12 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
     "new": (
         "neu", "neue", "neuen", "hinzu*", "dazu*", "dazugekommen", "beigetreten", "neuzugang*",
     ),
+    "after_next": ("uebernaechst*",),
+    "join": (
+        "beitreten", "beitritt*", "mitmachen", "aufnahme*", "aufgenommen", "anschliessen",
+        "mitgliedsantrag",
+    ),
+    "jury": ("jury", "juroren", "juror*", "ausgewaehlt", "auswahl*"),
     # Aspects
     "when": ("wann", "datum", "tag", "zeitpunkt", "wielange", "stattfinden", "stattfindet"),
     "time": ("uhr", "uhrzeit", "beginn*", "anfang*", "faengt", "startet", "ende", "endet",

@@ -72,10 +72,10 @@ def problems(template: Catalog, catalog: Catalog) -> list[str]:
 
 
 def _placeholder_problems(
-    msgid: str | tuple[str, ...], msgstr: str | tuple[str, ...]
+    msgid: str | tuple[str, ...] | list[str], msgstr: str | tuple[str, ...] | list[str]
 ) -> list[str]:
-    ids = msgid if isinstance(msgid, tuple) else (msgid,)
-    strs = msgstr if isinstance(msgstr, tuple) else (msgstr,)
+    ids = (msgid,) if isinstance(msgid, str) else tuple(msgid)
+    strs = (msgstr,) if isinstance(msgstr, str) else tuple(msgstr)
     expected = set().union(*(PLACEHOLDER.findall(s) for s in ids))
     return [
         f"placeholders differ: {ids[0]!r}"

@@ -70,7 +70,9 @@ class Settings:
         if env_file is not None and env_file.is_file():
             values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
         values.update(os.environ if environ is None else environ)
-        get = lambda name: (values.get(PREFIX + name) or "").strip()  # noqa: E731
+
+        def get(name: str) -> str:
+            return (values.get(PREFIX + name) or "").strip()
 
         token = get("TOKEN") or None
         if token is not None and not TOKEN_PATTERN.fullmatch(token):

@@ -1,0 +1,1 @@
+"""Handler modules, one per user-facing feature; each exposes ``handlers()``."""

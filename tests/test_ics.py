@@ -42,9 +42,7 @@ def test_date_only_event_is_an_all_day_entry() -> None:
     catalog = bundled_catalog()
     event = catalog.event("netzwerktreffen-3")
     assert event is not None
-    (vevent,) = parse(event_to_ics(event, catalog, now=TODAY, fictional_note=NOTE)).walk(
-        "VEVENT"
-    )
+    (vevent,) = parse(event_to_ics(event, catalog, now=TODAY, fictional_note=NOTE)).walk("VEVENT")
     assert vevent.decoded("DTSTART") == date(2014, 4, 28)
     assert vevent.decoded("DTEND") == date(2014, 4, 29)
     assert "Bechtle" in str(vevent["LOCATION"])

@@ -1,0 +1,1 @@
+"""Benchmarks; run them by hand, results are quoted in the README."""

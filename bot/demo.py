@@ -1,0 +1,148 @@
+"""``netzwerkbot demo``: chat with the real bot in the terminal, against the local sandbox.
+
+The sandbox is a small Bot API server on a free local port; the bot polls it over real
+HTTP exactly as it polls Telegram. No token and no internet are needed. The database is
+temporary unless ``--database`` is given. On a terminal the person types messages; a line
+``#N`` presses button N of the last message that has buttons. When standard input is not a
+terminal, every line is one message: the demo waits after each until the bot has been quiet
+for a second (at most ten), prints the replies and exits at the end of the input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TextIO
+
+from bot.app import build_application, running
+from bot.i18n import translator
+from bot.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.sandbox import SentMessage
+
+DEMO_USER_ID: Final = 4242
+DEMO_USER_NAME: Final = "Demo"
+QUIET_SECONDS: Final = 1.0
+MAX_WAIT_SECONDS: Final = 10.0
+PRESS: Final = re.compile(r"^#(\d+)$")
+
+
+class Transcript:
+    """Prints what the bot sent that the person has not seen yet, buttons numbered."""
+
+    def __init__(self, sandbox: Sandbox, out: TextIO) -> None:
+        self._sandbox = sandbox
+        self._out = out
+        self._seen: dict[int, tuple[int, bool]] = {}
+        self.buttons: list[tuple[int, str]] = []  # (message id, callback data) of the last
+
+    def print_new(self) -> None:
+        """Print new and edited bot messages, in order."""
+        for message in self._sandbox.messages(DEMO_USER_ID):
+            state = (message.edits, message.deleted)
+            if self._seen.get(message.message_id) == state:
+                continue
+            self._seen[message.message_id] = state
+            if message.deleted:
+                continue
+            self._print_message(message, edited=message.edits > 0)
+        self._out.flush()
+
+    def _print_message(self, message: SentMessage, *, edited: bool) -> None:
+        _ = translator().gettext
+        header = _("Bot (edited)") if edited else _("Bot")
+        print(f"\n── {header} ──", file=self._out)
+        if message.document is not None:
+            print(
+                _("[File: {name}, {size} bytes]").format(
+                    name=message.document.file_name, size=len(message.document.content)
+                ),
+                file=self._out,
+            )
+        if message.text:
+            print(message.text, file=self._out)
+        if message.caption:
+            print(message.caption, file=self._out)
+        rows = (message.reply_markup or {}).get("inline_keyboard", [])
+        if rows:
+            self.buttons = []
+            for row in rows:
+                labels = []
+                for button in row:
+                    if "callback_data" in button:
+                        self.buttons.append((message.message_id, button["callback_data"]))
+                        labels.append(f"[#{len(self.buttons)}] {button['text']}")
+                    elif "url" in button:
+                        labels.append(f"[{button['text']}: {button['url']}]")
+                print("  ".join(labels), file=self._out)
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    database: Path | None,
+    stdin: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Run the sandbox and the bot, and let a person chat with it; return the exit code."""
+    _ = translator().gettext
+    with tempfile.TemporaryDirectory(prefix="netzwerkbot-demo-") as tmp:
+        path = database or Path(tmp) / "demo.sqlite3"
+        async with Sandbox() as sandbox:
+            demo_settings = replace(
+                settings, token=sandbox.token, api_url=sandbox.base_url, database=path
+            )
+            app = build_application(demo_settings, seed_demo=True)
+            async with running(app, drop_pending_updates=True):
+                sandbox.add_user(DEMO_USER_ID, first_name=DEMO_USER_NAME)
+                transcript = Transcript(sandbox, out)
+                interactive = stdin.isatty()
+                if interactive:
+                    print(
+                        _(
+                            "netzwerkbot demo: you are chatting with the bot as a member. "
+                            "Write a message, press a button with #N, end with Ctrl+D."
+                        ),
+                        file=out,
+                    )
+                await _converse(sandbox, transcript, stdin, out, interactive=interactive)
+    return 0
+
+
+async def _converse(
+    sandbox: Sandbox, transcript: Transcript, stdin: TextIO, out: TextIO, *, interactive: bool
+) -> None:
+    """Read lines until the end of input, send each, print the replies."""
+    _ = translator().gettext
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            print("\n> ", end="", file=out, flush=True)
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        if not interactive:
+            print(f"\n> {text}", file=out)
+        if (press := PRESS.match(text.strip())) is not None:
+            number = int(press.group(1))
+            if not 1 <= number <= len(transcript.buttons):
+                print(_("There is no button #{number}.").format(number=number), file=out)
+                continue
+            message_id, data = transcript.buttons[number - 1]
+            sandbox.press_button(DEMO_USER_ID, message_id, data)
+        else:
+            sandbox.send_text(DEMO_USER_ID, text)
+        try:
+            await sandbox.wait_idle(DEMO_USER_ID, quiet=QUIET_SECONDS, timeout=MAX_WAIT_SECONDS)
+        except TimeoutError:
+            print(_("(The bot did not become quiet within ten seconds.)"), file=out)
+        transcript.print_new()

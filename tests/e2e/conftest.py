@@ -1,0 +1,97 @@
+"""End-to-end fixtures: the sandbox, the real bot polling it over HTTP, a person chatting."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.app import BotApp, build_application, running
+from bot.config import Settings
+from bot.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from bot.clock import ManualClock
+    from bot.sandbox import SentMessage
+
+
+class Person:
+    """A Telegram user chatting with the bot through the sandbox."""
+
+    def __init__(self, sandbox: Sandbox, user_id: int, first_name: str = "Erika") -> None:
+        self.sandbox = sandbox
+        self.user_id = user_id
+        sandbox.add_user(user_id, first_name=first_name)
+
+    def messages(self) -> list[SentMessage]:
+        """Return everything the bot sent to this person, current state."""
+        return self.sandbox.messages(self.user_id)
+
+    async def say(self, text: str, *, replies: int = 1, within: float = 10.0) -> list[SentMessage]:
+        """Send a message; return the bot's new messages once ``replies`` of them arrived."""
+        before = len(self.messages())
+        self.sandbox.send_text(self.user_id, text)
+        return await self._new_since(before, replies, within)
+
+    async def send(self, *, replies: int = 1, **fields: object) -> list[SentMessage]:
+        """Send a non-text message (sticker, photo, ...); return the bot's new messages."""
+        before = len(self.messages())
+        self.sandbox.send_message(self.user_id, **fields)
+        return await self._new_since(before, replies, 10.0)
+
+    async def press(self, label: str, message: SentMessage | None = None) -> None:
+        """Press the first button whose label contains ``label`` (newest message first)."""
+        candidates = [message] if message else list(reversed(self.messages()))
+        for candidate in candidates:
+            for row in (candidate.reply_markup or {}).get("inline_keyboard", []):
+                for button in row:
+                    if label in button["text"] and "callback_data" in button:
+                        self.sandbox.press_button(
+                            self.user_id, candidate.message_id, button["callback_data"]
+                        )
+                        await self.sandbox.wait_idle(self.user_id, quiet=0.2, timeout=10)
+                        return
+        raise AssertionError(f"no button {label!r}")
+
+    async def _new_since(self, before: int, replies: int, within: float) -> list[SentMessage]:
+        deadline = time.monotonic() + within
+        while len(self.messages()) < before + replies:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot sent {len(self.messages()) - before} of {replies}")
+            await asyncio.sleep(0.01)  # waiting for the bot's HTTP call, not for time to pass
+        await self.sandbox.wait_idle(self.user_id, quiet=0.2, timeout=within)
+        return self.messages()[before:]
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """Run the local Bot API sandbox on a free port."""
+    async with Sandbox() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(sandbox: Sandbox, tmp_path: Path) -> Settings:
+    """Return settings that point the bot at the sandbox and a fresh SQLite file."""
+    return Settings(
+        token=sandbox.token, api_url=sandbox.base_url, database=tmp_path / "bot.sqlite3"
+    )
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: ManualClock) -> AsyncIterator[BotApp]:
+    """Run the real bot, polling the sandbox, with the demo events and a manual clock."""
+    app = build_application(settings, clock=clock, seed_demo=True)
+    async with running(app):
+        yield app
+
+
+@pytest.fixture
+def person(sandbox: Sandbox) -> Person:
+    """Return a member chatting with the bot."""
+    return Person(sandbox, 1001)

@@ -130,7 +130,7 @@ def format_event_when(ctx: RenderContext, event: Event) -> str:
 def event_date_short(ctx: RenderContext, event: Event) -> str:
     """Return an event's day as "18. März 2027", or what is known about it."""
     if event.date is None:
-        return esc(event.date_text or ctx.tr.gettext("Date not known"), 80)
+        return format_event_when(ctx, event)
     return long_date(ctx, event.date)
 
 

@@ -84,11 +84,21 @@ def settings(sandbox: Sandbox, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def bot(settings: Settings, clock: ManualClock) -> AsyncIterator[BotApp]:
-    """Run the real bot, polling the sandbox, with the demo events and a manual clock."""
+async def bot(settings: Settings, clock: ManualClock, sandbox: Sandbox) -> AsyncIterator[BotApp]:
+    """Run the real bot, polling the sandbox, with the demo events and a manual clock.
+
+    Afterwards no request of the bot may have been one that Telegram refuses (400), except
+    an edit that changes nothing, which the bot expects and ignores.
+    """
     app = build_application(settings, clock=clock, seed_demo=True)
     async with running(app):
         yield app
+    refused = [
+        (c.method, c.response)
+        for c in sandbox.calls
+        if c.status == 400 and "not modified" not in c.response.get("description", "")
+    ]
+    assert not refused, refused
 
 
 @pytest.fixture

@@ -215,7 +215,8 @@ def _funding_topic(m: Mentions, aspects: frozenset[str], catalog: Catalog) -> st
         return "deadline"
     if "jury" in aspects:
         return "jury"
-    if ("regions" in aspects or m.has("network")) and not m.lines and not m.has("who"):
+    asks_networks = any(w in {"netzwerke", "netzwerken"} for w in m.words)
+    if ("regions" in aspects or asks_networks) and not m.lines and not m.has("who"):
         return "regions"
     if m.lines:
         return "line"

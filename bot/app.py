@@ -16,6 +16,7 @@ from bot.commands import MEMBER_COMMANDS
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.i18n import translator
 from bot.logs import protect_secret, quiet_noisy_loggers
+from bot.updates import PerChatUpdateProcessor
 from handlers import events, fallback, networks, questions, start
 from handlers import help as help_
 from storage.catalog import CatalogStore
@@ -69,6 +70,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .job_queue(JobQueue[BotContext]())
         .defaults(Defaults(parse_mode="HTML", tzinfo=settings.timezone))
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -14,6 +14,7 @@ from bot import errors
 from bot.clock import Clock, SystemClock
 from bot.commands import MEMBER_COMMANDS
 from bot.context import SERVICES_KEY, BotContext, Services
+from bot.http import AiohttpRequest
 from bot.i18n import translator
 from bot.logs import protect_secret, quiet_noisy_loggers
 from bot.updates import PerChatUpdateProcessor
@@ -74,10 +75,10 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    builder = builder.request(request or AiohttpRequest())
+    builder = builder.get_updates_request(
+        get_updates_request or AiohttpRequest(connection_pool_size=1)
+    )
     app: BotApp = builder.build()
     app.bot_data[SERVICES_KEY] = services
 

@@ -17,7 +17,7 @@ from telegram.ext import BaseUpdateProcessor
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
-MAX_CONCURRENT_UPDATES: Final = 64
+MAX_CONCURRENT_UPDATES: Final = 16
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):

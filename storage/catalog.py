@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -46,11 +47,14 @@ from storage.models import (
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from storage.db import Database
 
 # Tables of the import report, in import order.
+# How stale the catalog may be after another process (``netzwerkbot import``) committed.
+EXTERNAL_CHECK_SECONDS: Final = 1.0
+
 REPORT_TABLES: Final = (
     "sources",
     "people",
@@ -236,10 +240,12 @@ class ImportReport:
 class CatalogStore:
     """The alliance's facts (sources, people, networks, events, FAQ, singletons)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._db = db
+        self._monotonic = monotonic
         self._cached: Catalog | None = None
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int] = (-1, -1)
+        self._checked_at = float("-inf")
 
     async def load(self) -> Catalog:
         """Read the whole catalog in one consistent snapshot."""
@@ -249,14 +255,24 @@ class CatalogStore:
     async def current(self) -> Catalog:
         """Return the cached catalog, reloading it only after a commit since the last load.
 
-        Commits of other connections (``netzwerkbot import`` while the bot runs) show in
-        ``PRAGMA data_version``; this connection's own commits in ``Database.write_count``.
+        This connection's own commits show in ``Database.write_count`` at no cost. Commits of
+        other connections (``netzwerkbot import`` while the bot runs) show in ``PRAGMA
+        data_version``, a round trip to SQLite's thread that every update would pay: it is
+        asked at most once per ``EXTERNAL_CHECK_SECONDS``.
         """
+        now = self._monotonic()
+        if (
+            self._cached is not None
+            and self._stamp[1] == self._db.write_count
+            and now - self._checked_at < EXTERNAL_CHECK_SECONDS
+        ):
+            return self._cached
         async with self._db.snapshot():
             stamp = (await self._db.data_version(), self._db.write_count)
             if self._cached is None or stamp != self._stamp:
                 self._cached = await _read_catalog(self._db)
                 self._stamp = stamp
+            self._checked_at = now
             return self._cached
 
     async def is_empty(self) -> bool:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from storage.catalog import CatalogStore, TableCounts
+from storage.catalog import EXTERNAL_CHECK_SECONDS, CatalogStore, TableCounts
 from storage.db import Database
 from storage.importer import (
     DataFile,
@@ -151,7 +151,12 @@ async def test_created_by_survives_reimport(store: CatalogStore, db: Database) -
 async def test_current_is_cached_until_a_commit(
     store: CatalogStore, db: Database, tmp_path: Path
 ) -> None:
-    """The cached catalog is reused until this or another connection commits."""
+    """The cached catalog is reused until this or another connection commits.
+
+    Another connection's commit is noticed once EXTERNAL_CHECK_SECONDS have passed.
+    """
+    clock = [0.0]
+    store = CatalogStore(db, monotonic=lambda: clock[0])
     await store.import_text(MINIMAL, name="base.toml")
     first = await store.current()
     assert await store.current() is first
@@ -161,6 +166,8 @@ async def test_current_is_cached_until_a_commit(
         await CatalogStore(other).import_text(DEMO, name="demo.toml")
     finally:
         await other.close()
+    assert await store.current() is first, "not asked again within the interval"
+    clock[0] += EXTERNAL_CHECK_SECONDS
     second = await store.current()
     assert second is not first
     assert second.event("demo-1") is not None

@@ -20,7 +20,9 @@ from typing import Any, Final
 from bot.sandbox.formatting import check_url
 
 ENV_API_SPEC: Final = "NETZWERKBOT_API_SPEC"
-DEFAULT_API_SPEC: Final = Path(__file__).resolve().parents[3] / "shared/telegram-bot-api/api.json"
+# A copy of the shared specification ships with the package (see API_SOURCE.md beside it), so
+# the demo works from a plain install; tests check that it matches ../shared.
+DEFAULT_API_SPEC: Final = Path(__file__).resolve().with_name("api.json")
 
 _RANGE: Final = re.compile(r"(\d+)-(\d+) (characters|bytes)")
 _DISCRIMINATOR: Final = re.compile(r'(?:must be|always) "?([a-z_]+)"?')

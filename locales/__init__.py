@@ -1,0 +1,1 @@
+"""German (and later other) gettext catalogs, shipped as package data."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.qa import answer_question
 from telegram.ext import MessageHandler, filters
 
+from bot.qa import answer_question
 from bot.respond import send_replies
 
 if TYPE_CHECKING:

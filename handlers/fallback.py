@@ -21,7 +21,7 @@ PRIVATE_MESSAGE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """Return this feature's handlers in priority order."""
     return [
-        MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, unknown_command),
+        MessageHandler(PRIVATE_MESSAGE & filters.COMMAND, unknown_command),
         MessageHandler(PRIVATE_MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text),
         CallbackQueryHandler(unknown_button),
     ]

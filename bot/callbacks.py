@@ -39,3 +39,44 @@ def events_upcoming(page: int) -> str:
 def events_past(page: int) -> str:
     """Return the callback data for a page of past events."""
     return f"{EVENTS_PAST}{page}"
+
+
+# Subscriptions (/abo). A subscription code is "net:<slug>", "meet", "news", "week" or
+# "ev:<event id>"; the longest, "sub:add:ev:" + 40 characters, is 51 bytes.
+SUB_OPEN: Final = "sub:open"
+SUB_TOGGLE: Final = "sub:t:"  # + code: toggles in the /abo panel, which is edited in place
+SUB_ADD: Final = "sub:add:"  # + code: one tap "Abonnieren" on cards and answers (idempotent)
+SUB_STOP_ASK: Final = "sub:stop:ask"
+SUB_STOP_YES: Final = "sub:stop:yes"
+SUB_STOP_NO: Final = "sub:stop:no"
+SUB_UNDO: Final = "sub:undo"  # restores what /stopp removed
+# Reminder settings (/erinnerungen).
+REM_OPEN: Final = "rem:open"
+REM_LEAD: Final = "rem:lead:"  # + lead code ("1w", "1d", "2h"): toggles
+REM_QUIET: Final = "rem:quiet:"  # + "HHMM-HHMM" or "none"
+
+CODE_MEETINGS: Final = "meet"
+CODE_NEWS: Final = "news"
+CODE_WEEKLY: Final = "week"
+CODE_NETWORK: Final = "net:"  # + slug
+CODE_EVENT: Final = "ev:"  # + event id
+
+
+def network_code(slug: str) -> str:
+    """Return the subscription code of a network."""
+    return f"{CODE_NETWORK}{slug}"
+
+
+def event_code(event_id: str) -> str:
+    """Return the subscription code of a single event."""
+    return f"{CODE_EVENT}{event_id}"
+
+
+def subscribe(code: str) -> str:
+    """Return the callback data of a one-tap subscription."""
+    return f"{SUB_ADD}{code}"
+
+
+def toggle(code: str) -> str:
+    """Return the callback data of a toggle in the /abo panel."""
+    return f"{SUB_TOGGLE}{code}"

@@ -24,5 +24,8 @@ MEMBER_COMMANDS: Final[tuple[Command, ...]] = (
     Command("netzwerke", N_("The regional IT networks")),
     Command("termine", N_("Upcoming meetings")),
     Command("treffen", N_("The next meeting")),
+    Command("abo", N_("What you follow: networks, meetings, news")),
+    Command("erinnerungen", N_("When reminders arrive")),
+    Command("stopp", N_("Unsubscribe from everything")),
     Command("hilfe", N_("What you can ask me")),
 )

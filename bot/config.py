@@ -6,6 +6,7 @@ variables are ignored. Values in the real environment win over the ``.env`` file
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.commands import N_
+from bot.schedule import DEFAULT_QUIET_HOURS, QuietHours, default_quiet_hours
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -26,6 +28,8 @@ DEFAULT_TIMEZONE: Final = "Europe/Berlin"
 # Telegram's tokens: "<bot id>:<35 characters>"; be lenient about the second part's length.
 TOKEN_PATTERN: Final = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_SEND_RATE: Final = 30.0  # Telegram's bulk limit: about 30 messages per second
+MAX_SEND_RATE: Final = 1000.0
 
 
 class ConfigError(Exception):
@@ -60,6 +64,10 @@ class Settings:
     admins: frozenset[int] = frozenset()
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     log_level: str = "INFO"
+    # Default quiet hours of new subscribers; None: no quiet hours.
+    quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS
+    # Pushes (reminders, notices, broadcasts) per second; 0: no limit in the bot.
+    send_rate: float = DEFAULT_SEND_RATE
 
     @classmethod
     def from_env(
@@ -88,6 +96,8 @@ class Settings:
             admins=_admins(get("ADMINS")),
             timezone=_timezone(get("TIMEZONE")),
             log_level=_log_level(get("LOG_LEVEL")),
+            quiet_hours=_quiet_hours(values.get(PREFIX + "QUIET_HOURS")),
+            send_rate=_send_rate(get("SEND_RATE")),
         )
 
     def require_token(self) -> str:
@@ -131,6 +141,33 @@ def _timezone(raw: str) -> ZoneInfo:
             N_("unknown time zone {value!r}, expected e.g. Europe/Berlin"),
             value=raw,
         ) from None
+
+
+def _quiet_hours(raw: str | None) -> QuietHours | None:
+    try:
+        return default_quiet_hours(raw)
+    except ValueError:
+        raise ConfigError(
+            "NETZWERKBOT_QUIET_HOURS",
+            N_("expected quiet hours such as 22:00-07:00, or nothing for none, got {value!r}"),
+            value=raw or "",
+        ) from None
+
+
+def _send_rate(raw: str) -> float:
+    if not raw:
+        return DEFAULT_SEND_RATE
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = -1.0
+    if not math.isfinite(rate) or not 0 <= rate <= MAX_SEND_RATE:
+        raise ConfigError(
+            "NETZWERKBOT_SEND_RATE",
+            N_("expected messages per second from 0 (no limit) to 1000, got {value!r}"),
+            value=raw,
+        )
+    return rate
 
 
 def _log_level(raw: str) -> str:

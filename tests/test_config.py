@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ import pytest
 
 from bot.config import DEFAULT_API_URL, ConfigError, Settings
 from bot.i18n import translator
+from bot.schedule import QuietHours
 
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi"
 
@@ -66,6 +68,9 @@ def test_env_file_and_environment(tmp_path: Path) -> None:
         ("NETZWERKBOT_ADMINS", "12,abc"),
         ("NETZWERKBOT_TIMEZONE", "Europe/Berln"),
         ("NETZWERKBOT_LOG_LEVEL", "LOUD"),
+        ("NETZWERKBOT_QUIET_HOURS", "nachts"),
+        ("NETZWERKBOT_SEND_RATE", "-1"),
+        ("NETZWERKBOT_SEND_RATE", "nan"),
     ],
 )
 def test_malformed_value_names_the_variable(variable: str, value: str) -> None:
@@ -84,3 +89,16 @@ def test_token_required_only_to_run() -> None:
     with pytest.raises(ConfigError) as caught:
         settings.require_token()
     assert "NETZWERKBOT_TOKEN" in caught.value.describe(translator().gettext)
+
+
+def test_quiet_hours_and_send_rate() -> None:
+    """Quiet hours default to 22:00-07:00, empty means none; the send rate defaults to 30."""
+    default = Settings.from_env({}, env_file=None)
+    assert default.quiet_hours == QuietHours(time(22, 0), time(7, 0))
+    assert default.send_rate == 30
+    custom = Settings.from_env(
+        {"NETZWERKBOT_QUIET_HOURS": "21:30-06:45", "NETZWERKBOT_SEND_RATE": "0"}, env_file=None
+    )
+    assert custom.quiet_hours == QuietHours(time(21, 30), time(6, 45))
+    assert custom.send_rate == 0
+    assert Settings.from_env({"NETZWERKBOT_QUIET_HOURS": ""}, env_file=None).quiet_hours is None

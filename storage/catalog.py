@@ -25,6 +25,7 @@ from storage.importer import (
     parse_data_file,
 )
 from storage.models import (
+    DATA_TIMEZONE,
     Alliance,
     Catalog,
     Coordinator,
@@ -44,10 +45,12 @@ from storage.models import (
     ProgrammeKind,
     Source,
 )
+from storage.reminders import plan_event
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable, Iterable, Mapping, Sequence
+    from zoneinfo import ZoneInfo
 
     from storage.db import Database
 
@@ -293,30 +296,52 @@ class CatalogStore:
     async def _ids(self, sql: str) -> frozenset[str]:
         return frozenset(str(row[0]) for row in await self._db.fetchall(sql))
 
-    async def upsert(self, data: DataFile) -> ImportReport:
+    async def upsert(
+        self, data: DataFile, *, now: datetime | None = None, tz: ZoneInfo = DATA_TIMEZONE
+    ) -> ImportReport:
         """Write a parsed file in one transaction and report what changed."""
-        return await self.upsert_all([data])
+        return await self.upsert_all([data], now=now, tz=tz)
 
-    async def upsert_all(self, files: Sequence[DataFile]) -> ImportReport:
-        """Write several parsed files in one transaction (all or nothing)."""
+    async def upsert_all(
+        self,
+        files: Sequence[DataFile],
+        *,
+        now: datetime | None = None,
+        tz: ZoneInfo = DATA_TIMEZONE,
+    ) -> ImportReport:
+        """Write several parsed files in one transaction (all or nothing).
+
+        New and changed events get their reminders planned in the same transaction (moved,
+        dropped, notices queued) as of ``now`` (default: the current time, for the CLI).
+        """
+        moment = datetime.now(UTC) if now is None else now
         report = ImportReport()
         async with self._db.transaction():
             for data in files:
-                report = report.merged(await _upsert(self._db, data))
+                report = report.merged(await _upsert(self._db, data, now=moment, tz=tz))
         return report
 
-    async def import_text(self, text: str, *, name: str) -> ImportReport:
+    async def import_text(
+        self,
+        text: str,
+        *,
+        name: str,
+        now: datetime | None = None,
+        tz: ZoneInfo = DATA_TIMEZONE,
+    ) -> ImportReport:
         """Parse a data file against the database's ids and upsert it; on error change nothing.
 
         Raises:
             DataFileError: the file is invalid (the database is unchanged).
         """
         data = parse_data_file(text, name=name, known=await self.known_ids())
-        return await self.upsert(data)
+        return await self.upsert(data, now=now, tz=tz)
 
-    async def load_bundled(self, *, include_demo: bool) -> ImportReport:
+    async def load_bundled(
+        self, *, include_demo: bool, now: datetime | None = None, tz: ZoneInfo = DATA_TIMEZONE
+    ) -> ImportReport:
         """Import the bundled data files (first start on an empty database)."""
-        return await self.upsert_all(parse_bundled(include_demo=include_demo))
+        return await self.upsert_all(parse_bundled(include_demo=include_demo), now=now, tz=tz)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -589,9 +614,9 @@ def _event_change(old: Event, new: Event) -> EventChange:
     )
 
 
-async def _upsert(db: Database, data: DataFile) -> ImportReport:
-    """Write one file inside the caller's transaction."""
-    now = datetime.now(UTC).isoformat()
+async def _upsert(db: Database, data: DataFile, *, now: datetime, tz: ZoneInfo) -> ImportReport:
+    """Write one file inside the caller's transaction, planning the events' reminders."""
+    stamp = datetime.now(UTC).isoformat()
     existing = await _read_catalog(db)
     counter = _Counter(data.tables)
 
@@ -622,7 +647,7 @@ async def _upsert(db: Database, data: DataFile) -> ImportReport:
     ):
         if new_doc is not None and counter.count(name, old_doc, new_doc):
             await db.execute(
-                SQL_UPSERT_DOCUMENT, {"name": name, "body": _to_json(new_doc), "updated_at": now}
+                SQL_UPSERT_DOCUMENT, {"name": name, "body": _to_json(new_doc), "updated_at": stamp}
             )
 
     old_networks = {n.slug: n for n in existing.networks}
@@ -649,6 +674,7 @@ async def _upsert(db: Database, data: DataFile) -> ImportReport:
 
     old_events = {e.id: e for e in existing.events}
     changes: list[EventChange] = []
+    written: list[tuple[Event, Event | None, EventChange | None]] = []
     for event in data.events:
         old = old_events.get(event.id)
         if old is not None and event.created_by is None and event.created_at is None:
@@ -658,8 +684,10 @@ async def _upsert(db: Database, data: DataFile) -> ImportReport:
             )
         if not counter.count("events", old, event):
             continue
-        if old is not None:
-            changes.append(_event_change(old, event))
+        change = None if old is None else _event_change(old, event)
+        if change is not None:
+            changes.append(change)
+        written.append((event, old, change))
         await db.execute(SQL_UPSERT_EVENT, _event_params(event))
         await db.execute(SQL_DELETE_EVENT_HOSTS, (event.id,))
         await db.executemany(
@@ -677,6 +705,8 @@ async def _upsert(db: Database, data: DataFile) -> ImportReport:
         await _replace_sources(
             db, SQL_DELETE_EVENT_SOURCES, SQL_INSERT_EVENT_SOURCE, event.id, event.sources
         )
+    for event, old, change in written:
+        await plan_event(db, event, now=now, tz=tz, change=change, previous=old)
 
     old_faq = {f.id: f for f in existing.faq}
     position = await _next_position(db, SQL_NEXT_FAQ_POSITION)

@@ -207,7 +207,82 @@ CATALOG: Final = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG,)
+# Who follows what, the reminders owed to them and the other pushes (notices, the Monday
+# preview; broadcasts later). The database is the truth for every push: a row is written in
+# the same transaction as the change that causes it, and its status records whether it went
+# out, so a restart never loses or repeats one. Chat ids are Telegram's (private chat id ==
+# user id); times are UTC ISO-8601 text of fixed width (seconds, "+00:00"), so text order is
+# time order.
+SUBSCRIPTIONS: Final = Migration(
+    "0002_subscriptions",
+    (
+        """
+        CREATE TABLE subscribers (
+            chat_id INTEGER PRIMARY KEY,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'blocked')),
+            leads TEXT NOT NULL DEFAULT '["1d", "2h"]' CHECK (json_valid(leads)),
+            quiet_start TEXT,
+            quiet_end TEXT,
+            stopped TEXT CHECK (stopped IS NULL OR json_valid(stopped)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            blocked_at TEXT,
+            CHECK ((quiet_start IS NULL) = (quiet_end IS NULL))
+        )""",
+        """
+        CREATE TABLE subscriptions (
+            chat_id INTEGER NOT NULL REFERENCES subscribers (chat_id) ON DELETE CASCADE,
+            topic TEXT NOT NULL
+                CHECK (topic IN ('network', 'meetings', 'news', 'event', 'weekly')),
+            target TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, topic, target),
+            CHECK ((topic IN ('network', 'event')) = (target <> ''))
+        ) WITHOUT ROWID""",
+        "CREATE INDEX subscriptions_topic ON subscriptions (topic, target)",
+        """
+        CREATE TABLE reminders (
+            id INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL REFERENCES events (id) ON UPDATE CASCADE ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL REFERENCES subscribers (chat_id) ON DELETE CASCADE,
+            lead TEXT NOT NULL CHECK (lead IN ('1w', '1d', '2h')),
+            due_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'dropped', 'failed')),
+            sent_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            UNIQUE (event_id, chat_id, lead)
+        )""",
+        "CREATE INDEX reminders_due ON reminders (status, due_at)",
+        "CREATE INDEX reminders_chat ON reminders (chat_id)",
+        # One row per push to one chat. `kind` says how the bot renders `payload` (JSON);
+        # 'broadcast' is reserved for the news broadcasts of a later issue, whose rows will
+        # point at one stored message instead of repeating it. `dedupe_key` makes a job
+        # that runs twice (the Monday preview, a resumed broadcast) add nothing the second
+        # time. 'unknown': in flight when the bot crashed, for kinds that must not repeat.
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('notice', 'weekly', 'broadcast')),
+            payload TEXT NOT NULL CHECK (json_valid(payload)),
+            dedupe_key TEXT UNIQUE,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (
+                status IN ('pending', 'sending', 'sent', 'blocked', 'failed', 'skipped', 'unknown')
+            ),
+            due_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )""",
+        "CREATE INDEX outbox_due ON outbox (status, due_at)",
+        "CREATE INDEX outbox_chat ON outbox (chat_id)",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG, SUBSCRIPTIONS)
 
 
 def _utc_now() -> datetime:

@@ -1,0 +1,246 @@
+"""Pushes other than reminders, as rows: notices of changed events and the Monday preview.
+
+Every push to one chat is one ``outbox`` row, written in the same transaction as the change
+that causes it. Storage stays language-free: ``payload`` is structured JSON that the bot
+renders in the recipient's language when it sends the row.
+
+A dispatcher reads :meth:`OutboxStore.due`, takes each row with :meth:`OutboxStore.claim`
+(``pending`` -> ``sending``, atomic, so two dispatchers never send one row), sends it and
+records the outcome (``sent``, ``blocked`` on a 403, ``failed``, or :meth:`release` for a
+retry). Rows of a blocked chat are not due. The design also carries the news broadcasts of
+a later issue (one row per recipient, a few in flight, ``dedupe_key`` to resume a job).
+
+After a crash, rows left ``sending`` may or may not have reached Telegram: notices and the
+weekly preview go out again (at least once, for the few that were in flight), other kinds
+(broadcasts) become ``unknown`` instead, so nobody gets a news message twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from storage.db import Database
+
+OutboxKind = Literal["notice", "weekly", "broadcast"]
+KIND_NOTICE: Final = "notice"
+KIND_WEEKLY: Final = "weekly"
+# Kinds sent again when they were in flight during a crash (at least once).
+RESEND_AFTER_CRASH: Final = ("notice", "weekly")
+DEFAULT_BATCH: Final = 100
+
+SQL_ENQUEUE: Final = """
+INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, status, due_at, created_at)
+VALUES (:chat_id, :kind, :payload, :dedupe_key, 'pending', :due_at, :now)"""
+# One statement for many chats (json_each), so a large job is one round trip.
+SQL_ENQUEUE_WEEKLY: Final = """
+INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, status, due_at, created_at)
+SELECT value, 'weekly', :payload, 'weekly:' || :week || ':' || value, 'pending', :now, :now
+FROM json_each(:chats)"""
+SQL_DUE: Final = """
+SELECT o.id, o.chat_id, o.kind, o.payload, o.due_at, o.attempts
+FROM outbox AS o LEFT JOIN subscribers AS s ON s.chat_id = o.chat_id
+WHERE o.status = 'pending' AND o.due_at <= :now AND COALESCE(s.status, 'active') = 'active'
+ORDER BY o.due_at, o.id
+LIMIT :limit"""
+SQL_CLAIM: Final = "UPDATE outbox SET status = 'sending' WHERE id = ? AND status = 'pending'"
+SQL_MARK_SENT: Final = """
+UPDATE outbox SET status = 'sent', sent_at = :now, attempts = attempts + 1
+WHERE id = :id AND status = 'sending'"""
+SQL_MARK_DONE: Final = """
+UPDATE outbox SET status = :status, attempts = attempts + 1, last_error = :error
+WHERE id = :id AND status IN ('pending', 'sending')"""
+SQL_RELEASE: Final = """
+UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = :error,
+    due_at = COALESCE(:due_at, due_at)
+WHERE id = :id AND status = 'sending'"""
+SQL_RECOVER_RESEND: Final = """
+UPDATE outbox SET status = 'pending', attempts = attempts + 1
+WHERE status = 'sending' AND kind IN (SELECT value FROM json_each(?))"""
+SQL_RECOVER_UNKNOWN: Final = """
+UPDATE outbox SET status = 'unknown', attempts = attempts + 1
+WHERE status = 'sending' AND kind NOT IN (SELECT value FROM json_each(?))"""
+SQL_SKIP_CHAT: Final = """
+UPDATE outbox SET status = 'skipped', last_error = :reason
+WHERE chat_id = :chat_id AND status = 'pending'"""
+SQL_NEXT_DUE: Final = """
+SELECT MIN(o.due_at) FROM outbox AS o LEFT JOIN subscribers AS s ON s.chat_id = o.chat_id
+WHERE o.status = 'pending' AND COALESCE(s.status, 'active') = 'active'"""
+SQL_FOR_CHAT: Final = """
+SELECT id, chat_id, kind, payload, due_at, attempts FROM outbox
+WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id"""
+
+
+def utc_text(moment: datetime) -> str:
+    """Return a UTC time as the fixed-width text stored in the database."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"an aware datetime is needed, got {moment!r}")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_utc(text: str) -> datetime:
+    """Return a stored UTC time as an aware datetime."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One push to send: ``payload`` is the JSON object the bot renders."""
+
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime
+    attempts: int = 0
+
+
+def _dumps(payload: Mapping[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True)
+
+
+async def enqueue(
+    db: Database,
+    chat_ids: Iterable[int],
+    kind: OutboxKind,
+    payload: Mapping[str, Any],
+    *,
+    now: datetime,
+    dedupe_key: str | None = None,
+) -> int:
+    """Add one row per chat inside the caller's transaction; return how many were added.
+
+    ``dedupe_key`` may contain ``{chat_id}``; a row whose key exists already is not added.
+    """
+    body = _dumps(payload)
+    stamp = utc_text(now)
+    added = 0
+    for chat_id in dict.fromkeys(chat_ids):
+        key = None if dedupe_key is None else dedupe_key.format(chat_id=chat_id)
+        added += await db.execute(
+            SQL_ENQUEUE,
+            {
+                "chat_id": chat_id,
+                "kind": kind,
+                "payload": body,
+                "dedupe_key": key,
+                "due_at": stamp,
+                "now": stamp,
+            },
+        )
+    return added
+
+
+async def enqueue_notice(
+    db: Database, chat_ids: Iterable[int], payload: Mapping[str, Any], *, now: datetime
+) -> int:
+    """Add a notice for each chat, due now, inside the caller's transaction."""
+    return await enqueue(db, chat_ids, KIND_NOTICE, payload, now=now)
+
+
+async def skip_pending(db: Database, chat_id: int, *, reason: str) -> int:
+    """Mark a chat's pending rows ``skipped`` inside the caller's transaction."""
+    return await db.execute(SQL_SKIP_CHAT, {"chat_id": chat_id, "reason": reason})
+
+
+def _item(row: Any) -> OutboxItem:
+    return OutboxItem(
+        id=int(row["id"]),
+        chat_id=int(row["chat_id"]),
+        kind=str(row["kind"]),
+        payload=json.loads(row["payload"]),
+        due_at=parse_utc(row["due_at"]),
+        attempts=int(row["attempts"]),
+    )
+
+
+class OutboxStore:
+    """The pushes waiting to be sent, and what became of them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue_notice(
+        self, chat_ids: Iterable[int], payload: Mapping[str, Any], *, now: datetime
+    ) -> int:
+        """Add a notice for each chat in a transaction of its own."""
+        async with self._db.transaction():
+            return await enqueue_notice(self._db, chat_ids, payload, now=now)
+
+    async def enqueue_weekly(
+        self, chat_ids: Iterable[int], *, week_key: str, now: datetime
+    ) -> int:
+        """Add the Monday preview for each chat once per week; return how many were added."""
+        chats = json.dumps(sorted(set(chat_ids)))
+        payload = _dumps({"week": week_key})
+        async with self._db.transaction():
+            return await self._db.execute(
+                SQL_ENQUEUE_WEEKLY,
+                {"chats": chats, "payload": payload, "week": week_key, "now": utc_text(now)},
+            )
+
+    async def due(self, now: datetime, *, limit: int = DEFAULT_BATCH) -> list[OutboxItem]:
+        """Return pending rows due by ``now`` whose chat has not blocked the bot, oldest first."""
+        rows = await self._db.fetchall(SQL_DUE, {"now": utc_text(now), "limit": limit})
+        return [_item(row) for row in rows]
+
+    async def pending_for(self, chat_id: int) -> list[OutboxItem]:
+        """Return a chat's pending rows (for listings and tests)."""
+        return [_item(row) for row in await self._db.fetchall(SQL_FOR_CHAT, (chat_id,))]
+
+    async def next_due(self) -> datetime | None:
+        """Return when the earliest pending row is due, if any."""
+        row = await self._db.fetchone(SQL_NEXT_DUE)
+        return None if row is None or row[0] is None else parse_utc(row[0])
+
+    async def claim(self, item_id: int) -> bool:
+        """Take a pending row for sending; False if it is not pending (someone else has it)."""
+        return await self._db.execute(SQL_CLAIM, (item_id,)) == 1
+
+    async def mark_sent(self, item_id: int, *, now: datetime) -> bool:
+        """Record that a claimed row reached Telegram."""
+        return await self._db.execute(SQL_MARK_SENT, {"id": item_id, "now": utc_text(now)}) == 1
+
+    async def mark_blocked(self, item_id: int, *, error: str | None = None) -> bool:
+        """Record that the recipient has blocked the bot (403); the row is not retried."""
+        params = {"id": item_id, "status": "blocked", "error": error}
+        return await self._db.execute(SQL_MARK_DONE, params) == 1
+
+    async def mark_failed(self, item_id: int, *, error: str | None = None) -> bool:
+        """Record that a row cannot be sent (e.g. a 400 from Telegram); it is not retried."""
+        params = {"id": item_id, "status": "failed", "error": error}
+        return await self._db.execute(SQL_MARK_DONE, params) == 1
+
+    async def mark_skipped(self, item_id: int, *, reason: str | None = None) -> bool:
+        """Record that a row was not sent on purpose (e.g. its event is gone)."""
+        params = {"id": item_id, "status": "skipped", "error": reason}
+        return await self._db.execute(SQL_MARK_DONE, params) == 1
+
+    async def release(
+        self, item_id: int, *, error: str | None = None, retry_at: datetime | None = None
+    ) -> bool:
+        """Put a claimed row back for a later try (a flood limit, a network error)."""
+        params = {
+            "id": item_id,
+            "error": error,
+            "due_at": None if retry_at is None else utc_text(retry_at),
+        }
+        return await self._db.execute(SQL_RELEASE, params) == 1
+
+    async def recover_in_flight(self) -> int:
+        """At start-up, settle rows a crash left ``sending``; return how many.
+
+        Notices and previews go back to ``pending`` (sent at least once: a crash between
+        Telegram's answer and :meth:`mark_sent` repeats the few in flight); other kinds
+        become ``unknown``, never sent twice.
+        """
+        kinds = json.dumps(RESEND_AFTER_CRASH)
+        async with self._db.transaction():
+            resent = await self._db.execute(SQL_RECOVER_RESEND, (kinds,))
+            unknown = await self._db.execute(SQL_RECOVER_UNKNOWN, (kinds,))
+        return resent + unknown

@@ -1,0 +1,118 @@
+"""Shared data and helpers for the subscription, reminder and outbox tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+from zoneinfo import ZoneInfo
+
+from bot.schedule import DEFAULT_QUIET_HOURS
+from storage.catalog import CatalogStore
+from storage.subscriptions import Subscription, SubscriptionStore, Topic
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+BERLIN: Final = ZoneInfo("Europe/Berlin")
+UTC_ZONE: Final = ZoneInfo("UTC")
+# 26 November 2026, 10:00 in Berlin: every demo event lies ahead.
+NOW: Final = datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN)
+CHAT: Final = 1001
+OTHER: Final = 1002
+
+KARLSRUHE: Final = "demo-2027-03-karlsruhe"
+ULM: Final = "demo-2027-06-ulm"
+FREIBURG: Final = "demo-2027-10-freiburg"
+MANNHEIM: Final = "demo-2027-12-mannheim"
+DEMO_MEETINGS: Final = (KARLSRUHE, ULM, FREIBURG, MANNHEIM)
+PRESS: Final = "test-cyberlago-presse"
+LAGO_MEETING: Final = "test-cyberlago-treffen"
+NETWORK: Final = "cyberlago"
+
+MEETINGS: Final = Subscription(Topic.MEETINGS)
+NEWS: Final = Subscription(Topic.NEWS)
+WEEKLY: Final = Subscription(Topic.WEEKLY)
+LAGO: Final = Subscription(Topic.NETWORK, NETWORK)
+
+
+def event_sub(event_id: str) -> Subscription:
+    """Return the subscription to one event."""
+    return Subscription(Topic.EVENT, event_id)
+
+
+def utc(*fields: int) -> datetime:
+    """Return an aware UTC datetime."""
+    return datetime(*fields, tzinfo=UTC_ZONE)
+
+
+def berlin(*fields: int) -> datetime:
+    """Return an aware Berlin datetime."""
+    return datetime(*fields, tzinfo=BERLIN)
+
+
+# Two fictional events hosted by a network: a press conference (only the network's
+# followers) and a network meeting (the network's followers and "meetings").
+HOSTED: Final = """\
+schema_version = 2
+language = "de"
+timezone = "Europe/Berlin"
+
+[[events]]
+id = "test-cyberlago-presse"
+fictional = true
+kind = "press_conference"
+title = "Pressegespräch"
+description = "Erfunden."
+status = "planned"
+date = 2027-04-08
+start = 2027-04-08T14:00:00
+city = "Konstanz"
+hosts = [{ name = "cyberLAGO e.V.", network = "cyberlago" }]
+
+[[events]]
+id = "test-cyberlago-treffen"
+fictional = true
+kind = "network_meeting"
+title = "Treffen am See"
+description = "Erfunden."
+status = "planned"
+date = 2027-05-06
+start = 2027-05-06T18:00:00
+city = "Konstanz"
+hosts = [{ name = "cyberLAGO e.V.", network = "cyberlago" }]
+"""
+
+
+def one_event(event_id: str, start: datetime, *, status: str = "planned") -> str:
+    """Return a data file with one alliance-wide fictional meeting starting at ``start``."""
+    local = start.astimezone(BERLIN).replace(tzinfo=None)
+    return f"""\
+schema_version = 2
+language = "de"
+timezone = "Europe/Berlin"
+
+[[events]]
+id = "{event_id}"
+fictional = true
+kind = "network_meeting"
+title = "Kurzfristig"
+description = "Erfunden."
+status = "{status}"
+date = {local.date().isoformat()}
+start = {local.isoformat()}
+city = "Stuttgart"
+hosts = [{{ name = "IT Bündnis BW" }}]
+"""
+
+
+async def load_catalog(db: Database, *, now: datetime = NOW) -> CatalogStore:
+    """Import the bundled data, the demo events and the hosted test events."""
+    store = CatalogStore(db)
+    await store.load_bundled(include_demo=True, now=now)
+    await store.import_text(HOSTED, name="hosted.toml", now=now)
+    return store
+
+
+def subscription_store(db: Database) -> SubscriptionStore:
+    """Return the subscription store with Berlin time and the default quiet hours."""
+    return SubscriptionStore(db, tz=BERLIN, default_quiet=DEFAULT_QUIET_HOURS)

@@ -216,6 +216,11 @@ class OutboxStore:
         params = {"id": item_id, "status": "failed", "error": error}
         return await self._db.execute(SQL_MARK_DONE, params) == 1
 
+    async def mark_unknown(self, item_id: int, *, error: str | None = None) -> bool:
+        """Record that a send may or may not have arrived (a timeout); it is not repeated."""
+        params = {"id": item_id, "status": "unknown", "error": error}
+        return await self._db.execute(SQL_MARK_DONE, params) == 1
+
     async def mark_skipped(self, item_id: int, *, reason: str | None = None) -> bool:
         """Record that a row was not sent on purpose (e.g. its event is gone)."""
         params = {"id": item_id, "status": "skipped", "error": reason}

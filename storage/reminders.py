@@ -246,7 +246,7 @@ def event_is_over(event: Event, now: datetime, tz: ZoneInfo = DATA_TIMEZONE) -> 
     return event.date is not None and event.date < now.astimezone(tz).date()
 
 
-def covers(topic: str, target: str, event: Event) -> bool:
+def topic_covers(topic: str, target: str, event: Event) -> bool:
     """Tell whether a subscription (topic, target) covers an event's reminders."""
     if topic == "event":
         return target == event.id
@@ -414,7 +414,7 @@ async def plan_subscriber(db: Database, chat_id: int, *, now: datetime, tz: Zone
         if subscriptions and follower.leads:
             for event in (await load_events(db)).values():
                 if not _plannable(event) or not any(
-                    covers(topic, target, event) for topic, target in subscriptions
+                    topic_covers(topic, target, event) for topic, target in subscriptions
                 ):
                     continue
                 targets.update(_targets(event, follower, tz))

@@ -35,6 +35,7 @@ from storage.reminders import (
     parse_leads,
     parse_quiet,
     plan_subscriber,
+    topic_covers,
 )
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ SQL_COUNT_ACTIVE: Final = """
 SELECT COUNT(*) FROM subscribers AS s
 WHERE s.status = 'active' AND EXISTS (SELECT 1 FROM subscriptions AS x WHERE x.chat_id = s.chat_id)
 """
+SQL_DELETE_PENDING: Final = "DELETE FROM reminders WHERE chat_id = ? AND status = 'pending'"
 SQL_DELETE_SUBSCRIBER: Final = "DELETE FROM subscribers WHERE chat_id = ?"
 SQL_DELETE_OUTBOX: Final = "DELETE FROM outbox WHERE chat_id = ?"
 
@@ -135,6 +137,11 @@ class Subscriber:
     created_at: datetime
 
 
+def covers(subscription: Subscription, event: Event) -> bool:
+    """Tell whether a subscription covers an event's reminders (news and weekly never do)."""
+    return topic_covers(subscription.topic, subscription.target, event)
+
+
 def _quiet_columns(quiet: QuietHours | None) -> tuple[str | None, str | None]:
     if quiet is None:
         return None, None
@@ -151,8 +158,11 @@ class SubscriptionStore:
 
     # --- reading ---------------------------------------------------------------------------
 
-    async def get(self, chat_id: int, *, now: datetime) -> Subscriber | None:
-        """Return a chat's settings and subscriptions (events over are left out)."""
+    async def get(self, chat_id: int, *, now: datetime | None = None) -> Subscriber | None:
+        """Return a chat's settings and subscriptions (without events over by ``now``).
+
+        Without ``now`` every stored subscription is returned, events over included.
+        """
         async with self._db.snapshot():
             row = await self._db.fetchone(SQL_SUBSCRIBER, (chat_id,))
             if row is None:
@@ -284,11 +294,16 @@ class SubscriptionStore:
             return True
 
     async def mark_active(self, chat_id: int, *, now: datetime) -> bool:
-        """Record that a chat is back (``/start``) and re-plan; True if its status changed."""
+        """Record that a chat is back (``/start``) and re-plan; True if its status changed.
+
+        Planning starts afresh: nothing that came due while the chat was blocked is owed
+        (a row a dispatcher released after the block is deleted too).
+        """
         async with self._db.transaction():
             params = {"chat_id": chat_id, "status": "active", "blocked_at": None}
             if await self._db.execute(SQL_SET_STATUS, {**params, "now": utc_text(now)}) == 0:
                 return False
+            await self._db.execute(SQL_DELETE_PENDING, (chat_id,))
             await plan_subscriber(self._db, chat_id, now=now, tz=self._tz)
             return True
 
@@ -342,10 +357,14 @@ class SubscriptionStore:
         await plan_subscriber(self._db, chat_id, now=now, tz=self._tz)
         return True
 
-    async def _live_subscriptions(self, chat_id: int, *, now: datetime) -> list[Subscription]:
-        """Return a chat's subscriptions without those of events that are over or gone."""
+    async def _live_subscriptions(
+        self, chat_id: int, *, now: datetime | None
+    ) -> list[Subscription]:
+        """Return a chat's subscriptions without those of events over by ``now`` or gone."""
         rows: list[sqlite3.Row] = await self._db.fetchall(SQL_SUBSCRIPTIONS, (chat_id,))
         subs = [Subscription(Topic(row["topic"]), str(row["target"])) for row in rows]
+        if now is None:
+            return subs
         event_ids = [s.target for s in subs if s.topic == Topic.EVENT]
         events = await load_events(self._db, event_ids) if event_ids else {}
         return [

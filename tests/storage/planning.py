@@ -40,14 +40,14 @@ def event_sub(event_id: str) -> Subscription:
     return Subscription(Topic.EVENT, event_id)
 
 
-def utc(*fields: int) -> datetime:
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """Return an aware UTC datetime."""
-    return datetime(*fields, tzinfo=UTC_ZONE)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC_ZONE)
 
 
-def berlin(*fields: int) -> datetime:
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """Return an aware Berlin datetime."""
-    return datetime(*fields, tzinfo=BERLIN)
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 # Two fictional events hosted by a network: a press conference (only the network's

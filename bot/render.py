@@ -10,22 +10,33 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Final
 
 from babel.dates import format_date, format_time
+from babel.lists import format_list as babel_format_list
 
 from bot import callbacks
 from bot.commands import MEMBER_COMMANDS
-from bot.replies import MAX_TEXT, Button, Reply
+from bot.replies import MAX_CALLBACK_BYTES, MAX_TEXT, Button, Reply
+from bot.schedule import (
+    DATE_ONLY_REMINDER_TIME,
+    QUIET_FALLBACK,
+    WEEKLY_PREVIEW_TIME,
+    Lead,
+    QuietHours,
+    day_distance,
+    parse_quiet_hours,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
-    from datetime import date, datetime
+    from collections.abc import Iterable, Mapping, Sequence
     from zoneinfo import ZoneInfo
 
     from bot.i18n import Translator
     from storage.models import Catalog, Event, Network, Source
 
+FEATURE_SUBSCRIPTIONS: Final = "subscriptions"
 PAGE_SIZE: Final = 6
 MAX_VALUE: Final = 900  # characters of one data value shown in a card
 MAX_LABEL: Final = 48  # characters of a button label taken from the data
@@ -275,6 +286,9 @@ def network_card(ctx: RenderContext, network: Network) -> Reply:
     buttons: list[tuple[Button, ...]] = [(event_button(ctx, e),) for e in events[:6]]
     if network.website:
         buttons.append((Button(_("Website"), url=network.website),))
+    if FEATURE_SUBSCRIPTIONS in ctx.features:
+        code = callbacks.network_code(network.slug)
+        buttons.append((Button(_("🔔 Subscribe"), data=callbacks.subscribe(code)),))
     buttons.append((Button(_("« All networks"), data=callbacks.NETWORK_LIST),))
     return Reply(_fit_with_note(blocks, any(e.fictional for e in events), ctx), tuple(buttons))
 
@@ -358,14 +372,18 @@ def event_blocks(ctx: RenderContext, event: Event) -> list[str]:
 
 
 def event_buttons(ctx: RenderContext, event: Event) -> tuple[tuple[Button, ...], ...]:
-    """Return an event card's buttons: calendar file, host networks, back to the list."""
+    """Return an event card's buttons: calendar file, subscribe, host networks, back."""
     _ = ctx.tr.gettext
     rows: list[tuple[Button, ...]] = []
     if event.date is not None:
         rows.append((Button(_(".ics file"), data=callbacks.event_ics(event.id)),))
+    upcoming = event.is_upcoming(ctx.now, ctx.tz)
+    if upcoming and FEATURE_SUBSCRIPTIONS in ctx.features:
+        code = callbacks.event_code(event.id)
+        rows.append((Button(_("🔔 Subscribe to this meeting"), data=callbacks.subscribe(code)),))
     hosts = [n for slug in event.host_networks if (n := ctx.catalog.network(slug)) is not None]
     rows.extend(button_rows([network_button(n) for n in hosts], 2))
-    if event.is_upcoming(ctx.now, ctx.tz):
+    if upcoming:
         rows.append((Button(_("« Upcoming meetings"), data=callbacks.events_upcoming(0)),))
     else:
         rows.append((Button(_("« Past meetings"), data=callbacks.events_past(0)),))
@@ -522,3 +540,588 @@ def help_reply(ctx: RenderContext) -> Reply:
         ),
     )
     return Reply(fit(blocks), buttons)
+
+
+# Subscriptions and reminders
+
+TICK: Final = "✅"
+BOX: Final = "▫️"
+MAX_EVENT_TOGGLES: Final = 30  # followed single events shown in /abo, earliest first
+MAX_PREVIEW_BUTTONS: Final = 10
+# Quiet-hour choices in /erinnerungen: callback code -> quiet hours.
+QUIET_CHOICES: Final = {
+    "2200-0700": QuietHours(time(22, 0), time(7, 0)),
+    "2100-0800": QuietHours(time(21, 0), time(8, 0)),
+    "2300-0600": QuietHours(time(23, 0), time(6, 0)),
+}
+QUIET_NONE: Final = "none"
+CHANGE_KINDS: Final = ("date", "time", "place", "status")
+
+
+def command(name: str) -> str:
+    """Return "/name" for a member command; only commands that exist are ever mentioned."""
+    names = [c.name for c in MEMBER_COMMANDS]
+    return "/" + (name if name in names else names[-1])
+
+
+def capitalized(text: str) -> str:
+    """Return ``text`` with an upper-case first letter (a day word opening a sentence)."""
+    return text[:1].upper() + text[1:]
+
+
+def day_word(ctx: RenderContext, day: date) -> str:
+    """Return how far ``day`` is from today in words: "heute", "morgen", "in 3 Tagen"."""
+    _ = ctx.tr.gettext
+    days = day_distance(day, ctx.now, ctx.tz)
+    words = {
+        -1: _("yesterday"),
+        0: _("today"),
+        1: _("tomorrow"),
+        2: _("the day after tomorrow"),
+        7: _("in one week"),
+    }
+    if days in words:
+        return words[days]
+    if days < 0:
+        return ctx.tr.ngettext("{count} day ago", "{count} days ago", -days).format(count=-days)
+    return ctx.tr.ngettext("in {count} day", "in {count} days", days).format(count=days)
+
+
+def _time_text(ctx: RenderContext, wall: time) -> str:
+    return format_time(wall, format="short", locale=ctx.tr.locale)
+
+
+def _moment_text(ctx: RenderContext, moment: datetime) -> str:
+    """Return an instant as "Donnerstag, 18. März 2027, 10:00 Uhr" in the bot's zone."""
+    local = moment.astimezone(ctx.tz)
+    return ctx.tr.gettext("{date}, {time}").format(
+        date=format_date(local.date(), format="full", locale=ctx.tr.locale),
+        time=_time_text(ctx, local.time()),
+    )
+
+
+def event_day(ctx: RenderContext, event: Event) -> date | None:
+    """Return the local day an event begins on, or None if it is not known."""
+    if event.date is None or not event.date_known:
+        return None
+    if event.start is not None:
+        return event.start.astimezone(ctx.tz).date()
+    return event.date
+
+
+def event_start_text(ctx: RenderContext, event: Event) -> str:
+    """Return when an event begins: its day and start time, or only its day."""
+    if event.date is None or not event.date_known:
+        return format_event_when(ctx, event)
+    if event.start is None:
+        return format_date(event.date, format="full", locale=ctx.tr.locale)
+    return _moment_text(ctx, event.start)
+
+
+def _notice_buttons(ctx: RenderContext, event: Event) -> tuple[tuple[Button, ...], ...]:
+    """Return the buttons under a reminder or change notice: calendar file and card."""
+    _ = ctx.tr.gettext
+    row = [Button(_("Details"), data=callbacks.event_show(event.id))]
+    if event.date is not None and event.status != "cancelled":
+        row.insert(0, Button(_(".ics file"), data=callbacks.event_ics(event.id)))
+    return (tuple(row),)
+
+
+def _venue_lines(ctx: RenderContext, event: Event) -> list[str]:
+    _ = ctx.tr.gettext
+    lines = []
+    if event.venue:
+        lines.append(_labelled(_("Venue:"), esc(event.venue, 300)))
+    if event.venue_note:
+        if event.venue:
+            lines.append(_labelled(_("Note on the venue:"), esc(event.venue_note, 300)))
+        else:
+            lines.append(esc(event.venue_note, 300))
+    return lines
+
+
+def reminder_reply(ctx: RenderContext, event: Event) -> Reply:
+    """Remind of an event: day word, German date and time, title, place, venue."""
+    _ = ctx.tr.gettext
+    when = event_start_text(ctx, event)
+    day = event_day(ctx, event)
+    if day is not None:
+        when = _("{day}, {date}").format(day=capitalized(day_word(ctx, day)), date=when)
+    title = f"<b>{esc(event.title, 200)}</b>"
+    place = event_place(ctx, event)
+    if place:
+        head = _("Reminder: {when} — {title} in {place}").format(
+            when=when, title=title, place=place
+        )
+    else:
+        head = _("Reminder: {when} — {title}").format(when=when, title=title)
+    lines = [head, *_venue_lines(ctx, event)]
+    if event.status == "cancelled":
+        lines.append("<b>{}</b>".format(_("This event has been cancelled.")))
+    return Reply(_notice_text(ctx, ["\n".join(lines)], event), _notice_buttons(ctx, event))
+
+
+def _notice_text(ctx: RenderContext, blocks: list[str], event: Event) -> str:
+    """Fit a notice's blocks; a fictional event's marker always stays at the end."""
+    if not event.fictional:
+        return fit(blocks)
+    note = fictional_note(ctx)
+    return fit(blocks, MAX_TEXT - len(note) - 2) + "\n\n" + note
+
+
+def _payload_text(payload: Mapping[str, object], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _payload_changes(payload: Mapping[str, object]) -> list[str]:
+    """Return the known kinds of change a payload names, in a fixed order."""
+    value = payload.get("changed")
+    named: set[object] = set()
+    if isinstance(value, str):
+        named = {value}
+    elif isinstance(value, list | tuple | set | frozenset):
+        named = set(value)
+    return [kind for kind in CHANGE_KINDS if kind in named]
+
+
+def _old_start(payload: Mapping[str, object]) -> datetime | None:
+    text = _payload_text(payload, "old_start")
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    # The storage writes UTC; a value without an offset is read as UTC, not as server time.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _old_date(payload: Mapping[str, object]) -> date | None:
+    text = _payload_text(payload, "old_date")
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _old_when(
+    ctx: RenderContext, event: Event, payload: Mapping[str, object], changes: list[str]
+) -> str:
+    """Return the previous date and time from a payload, or "" where it has none."""
+    old_start = _old_start(payload)
+    if old_start is not None:
+        local = old_start.astimezone(ctx.tz)
+        if "date" not in changes and local.date() == event_day(ctx, event):
+            return ctx.tr.gettext("{time} o'clock").format(time=_time_text(ctx, local.time()))
+        return _moment_text(ctx, old_start)
+    old_day = _old_date(payload)
+    if old_day is not None:
+        return format_date(old_day, format="full", locale=ctx.tr.locale)
+    return ""
+
+
+def _with_old(ctx: RenderContext, new: str, old: str) -> str:
+    if not old:
+        return new
+    return ctx.tr.gettext("{new} (previously: {old})").format(new=new, old=old)
+
+
+def _place_text(ctx: RenderContext, event: Event) -> str:
+    """Return an event's place and venue in one escaped line; empty if neither is known."""
+    parts = [event_place(ctx, event)]
+    if event.venue:
+        parts.append(esc(event.venue, 300))
+    elif event.venue_note:
+        parts.append(esc(event.venue_note, 300))
+    return ", ".join(p for p in parts if p)
+
+
+def change_notice(ctx: RenderContext, event: Event, payload: Mapping[str, object]) -> Reply:
+    """Tell a subscriber what changed about an event: the new values and the old ones.
+
+    The payload's keys are read defensively: "kind" ("changed" or "cancelled"), "changed"
+    (a list of "date", "time", "place", "status"), "old_start" (ISO, UTC), "old_date" (ISO
+    date) and "old_place". Anything missing or unknown leaves a generic sentence.
+    """
+    _ = ctx.tr.gettext
+    if payload.get("kind") == "cancelled" or event.status == "cancelled":
+        return cancel_notice(ctx, event, payload)
+    changes = _payload_changes(payload)
+    head = _("Changed: {title}").format(title=f"<b>{esc(event.title, 200)}</b>")
+    when = format_event_when(ctx, event)
+    place = _place_text(ctx, event)
+    lines = []
+    if "date" in changes or "time" in changes:
+        label = _("New date:") if "date" in changes else _("New time:")
+        lines.append(
+            _labelled(label, _with_old(ctx, when, _old_when(ctx, event, payload, changes)))
+        )
+    if "place" in changes:
+        old_place = _payload_text(payload, "old_place")
+        lines.append(
+            _labelled(
+                _("New place:"),
+                _with_old(ctx, place or _("not known yet"), esc(old_place or "", 300)),
+            )
+        )
+    if "status" in changes:
+        lines.append(_labelled(_("New status:"), _status_text(ctx, event)))
+    if not lines:
+        lines.append(_("The details of this meeting have changed."))
+    if "date" not in changes and "time" not in changes:
+        lines.append(_labelled(_("When:"), when))
+    if "place" not in changes and place:
+        lines.append(_labelled(_("Where:"), place))
+    return Reply(_notice_text(ctx, [head, "\n".join(lines)], event), _notice_buttons(ctx, event))
+
+
+def cancel_notice(ctx: RenderContext, event: Event, payload: Mapping[str, object]) -> Reply:
+    """Tell a subscriber that an event was cancelled, naming its day, time and place."""
+    _ = ctx.tr.gettext
+    title = f"<b>{esc(event.title, 200)}</b>"
+    if event.date is not None and event.date_known:
+        when = event_start_text(ctx, event)
+    else:
+        old_start = _old_start(payload)
+        old_day = _old_date(payload)
+        when = (
+            _moment_text(ctx, old_start)
+            if old_start is not None
+            else format_date(old_day, format="full", locale=ctx.tr.locale)
+            if old_day is not None
+            else ""
+        )
+    place = event_place(ctx, event)
+    if when and place:
+        head = _("Cancelled: {title} on {when} in {place}").format(
+            title=title, when=when, place=place
+        )
+    elif when:
+        head = _("Cancelled: {title} on {when}").format(title=title, when=when)
+    elif place:
+        head = _("Cancelled: {title} in {place}").format(title=title, place=place)
+    else:
+        head = _("Cancelled: {title}").format(title=title)
+    blocks = [head, _("This meeting will not take place; there will be no reminders for it.")]
+    buttons = ((Button(_("Details"), data=callbacks.event_show(event.id)),),)
+    return Reply(_notice_text(ctx, blocks, event), buttons)
+
+
+def _preview_line(ctx: RenderContext, event: Event) -> str:
+    line = f"• <b>{event_start_text(ctx, event)}</b> – {esc(event.title, 150)}"  # noqa: RUF001 - typographic mark intended
+    place = esc(event.city or event.region or "", 80)
+    if place:
+        line += ", " + place
+    if event.fictional:
+        line += " " + ctx.tr.gettext("(Demo)")
+    return line
+
+
+def weekly_preview(ctx: RenderContext, events: Sequence[Event]) -> Reply:
+    """Show the week's meetings that a person follows, earliest first, with their cards."""
+    _ = ctx.tr.gettext
+    manage = (Button(_("Manage subscriptions"), data=callbacks.SUB_OPEN),)
+    head = "<b>{}</b>".format(_("Your weekly preview"))
+    if not events:
+        return Reply(fit([head, _("None of the meetings you follow takes place this week.")]))
+    ordered = sorted(events, key=lambda e: (e.begins_at(ctx.tz) or ctx.now, e.id))
+    intro = ctx.tr.ngettext(
+        "This week there is {count} meeting that you follow:",
+        "This week there are {count} meetings that you follow:",
+        len(ordered),
+    ).format(count=len(ordered))
+    fictional = any(e.fictional for e in ordered)
+    blocks = [head, intro, "\n".join(_preview_line(ctx, e) for e in ordered)]
+    if fictional:
+        blocks.append(fictional_list_note(ctx))
+    rows = [(event_button(ctx, e),) for e in ordered[:MAX_PREVIEW_BUTTONS]]
+    return Reply(_fit_with_note(blocks, fictional, ctx), (*rows, manage))
+
+
+def _toggle(ctx: RenderContext, code: str, label: str, followed: frozenset[str]) -> Button:
+    mark = TICK if code in followed else BOX
+    return Button(f"{mark} {button_label(label)}", data=callbacks.toggle(code))
+
+
+def _fits(data: str) -> bool:
+    return len(data.encode()) <= MAX_CALLBACK_BYTES
+
+
+def _event_toggles(ctx: RenderContext, followed: frozenset[str]) -> list[Button]:
+    """Return a toggle for each followed single event, known ones earliest first."""
+    known: list[tuple[datetime, str, Event]] = []
+    unknown: list[str] = []
+    for code in followed:
+        if not code.startswith(callbacks.CODE_EVENT) or not _fits(callbacks.toggle(code)):
+            continue
+        event = ctx.catalog.event(code.removeprefix(callbacks.CODE_EVENT))
+        if event is None:
+            unknown.append(code)
+        else:
+            known.append(
+                (event.begins_at(ctx.tz) or datetime.max.replace(tzinfo=UTC), code, event)
+            )
+    buttons = []
+    for _begins, code, event in sorted(known, key=lambda item: (item[0], item[1])):
+        label = event_button(ctx, event).label
+        buttons.append(Button(f"{TICK} {label}", data=callbacks.toggle(code)))
+    for code in sorted(unknown):
+        label = ctx.tr.gettext("Meeting no longer known")
+        buttons.append(Button(f"{TICK} {label}", data=callbacks.toggle(code)))
+    return buttons[:MAX_EVENT_TOGGLES]
+
+
+def _network_toggles(ctx: RenderContext, followed: frozenset[str]) -> list[Button]:
+    """Return a toggle for every network, then for followed networks no longer known."""
+    buttons = [
+        _toggle(ctx, callbacks.network_code(n.slug), network_display_name(n), followed)
+        for n in ctx.catalog.networks
+        if _fits(callbacks.toggle(callbacks.network_code(n.slug)))
+    ]
+    known = {callbacks.network_code(n.slug) for n in ctx.catalog.networks}
+    for code in sorted(followed):
+        slug = code.removeprefix(callbacks.CODE_NETWORK)
+        if code != slug and slug and code not in known and _fits(callbacks.toggle(code)):
+            label = ctx.tr.gettext("Network no longer known")
+            buttons.append(Button(f"{TICK} {label}", data=callbacks.toggle(code)))
+    return buttons
+
+
+def subscriptions_panel(
+    ctx: RenderContext, followed: frozenset[str], *, blocked: bool = False
+) -> Reply:
+    """Show /abo: what each choice covers, then every choice as a toggle (✅ = followed).
+
+    ``blocked`` says that the last messages could not be delivered, so nothing is sent until
+    the person comes back (/start or unblocking the bot).
+    """
+    _ = ctx.tr.gettext
+    count = len(followed)
+    blocks = ["<b>{}</b>".format(_("Your subscriptions"))]
+    if blocked:
+        blocks.append(
+            "<b>{}</b>".format(
+                _(
+                    "My last messages could not be delivered to you, so I am sending you "
+                    "nothing at the moment. Send {command} to receive reminders again."
+                ).format(command=command("start"))
+            )
+        )
+    if count:
+        blocks.append(
+            ctx.tr.ngettext(
+                "You follow {count} thing at the moment.",
+                "You follow {count} things at the moment.",
+                count,
+            ).format(count=count)
+        )
+    else:
+        blocks.append(_("You do not follow anything yet."))
+    choices = [
+        (_("A network:"), _("reminders of the meetings it hosts.")),
+        (_("All network meetings:"), _("reminders of every network meeting.")),
+        (_("News:"), _("a message when there is something new, such as a new meeting.")),
+        (
+            _("Weekly preview:"),
+            _("on Mondays at {time}, the meetings of the week that you follow.").format(
+                time=ctx.tr.gettext("{time} o'clock").format(
+                    time=_time_text(ctx, WEEKLY_PREVIEW_TIME)
+                )
+            ),
+        ),
+        (_("A single meeting:"), _("reminders of that meeting; subscribe on its card.")),
+    ]
+    blocks.append("\n".join(f"• <b>{label}</b> {text}" for label, text in choices))
+    blocks.append(
+        _(
+            "Tap a button to switch it on (✅) or off (▫️). You choose when reminders arrive "
+            "under {command}."
+        ).format(command=command("erinnerungen"))
+    )
+    rows: list[tuple[Button, ...]] = list(button_rows(_network_toggles(ctx, followed), 2))
+    rows.append((_toggle(ctx, callbacks.CODE_MEETINGS, _("All network meetings"), followed),))
+    rows.append(
+        (
+            _toggle(ctx, callbacks.CODE_NEWS, _("News"), followed),
+            _toggle(ctx, callbacks.CODE_WEEKLY, _("Weekly preview"), followed),
+        )
+    )
+    rows.extend((button,) for button in _event_toggles(ctx, followed))
+    rows.append(
+        (
+            Button(_("Reminder times"), data=callbacks.REM_OPEN),
+            Button(_("Unsubscribe from everything"), data=callbacks.SUB_STOP_ASK),
+        )
+    )
+    return Reply(fit(blocks), tuple(rows))
+
+
+def lead_label(ctx: RenderContext, lead: Lead) -> str:
+    """Return a lead time in words: "1 Woche vorher", "1 Tag vorher", "2 Stunden vorher"."""
+    ngettext = ctx.tr.ngettext
+    match lead:
+        case Lead.WEEK:
+            return ngettext("{count} week before", "{count} weeks before", 1).format(count=1)
+        case Lead.DAY:
+            return ngettext("{count} day before", "{count} days before", 1).format(count=1)
+        case Lead.HOURS_2:
+            return ngettext("{count} hour before", "{count} hours before", 2).format(count=2)
+
+
+def _quiet_text(ctx: RenderContext, quiet: QuietHours, template: str) -> str:
+    """Fill a translated template's {start} and {end} with the quiet hours' times."""
+    return template.format(start=_time_text(ctx, quiet.start), end=_time_text(ctx, quiet.end))
+
+
+def _parse_quiet(quiet: str | None) -> QuietHours | None:
+    if quiet is None:
+        return None
+    try:
+        return parse_quiet_hours(quiet)
+    except ValueError:
+        return None
+
+
+def reminder_settings_panel(ctx: RenderContext, leads: frozenset[str], quiet: str | None) -> Reply:
+    """Show /erinnerungen: lead times and quiet hours as toggles, with how they work.
+
+    ``leads`` holds lead codes ("1w", "1d", "2h"); ``quiet`` is "22:00-07:00" or None.
+    """
+    _ = ctx.tr.gettext
+    chosen = [lead for lead in Lead if lead.value in leads]
+    current = _parse_quiet(quiet)
+    blocks = ["<b>{}</b>".format(_("Reminder times"))]
+    if chosen:
+        blocks.append(
+            _("I remind you of the meetings you follow: {leads}.").format(
+                leads=format_list([lead_label(ctx, lead) for lead in chosen], ctx)
+            )
+        )
+    else:
+        blocks.append(_("No reminder time is switched on."))
+    if current is not None:
+        quiet_line = _quiet_text(ctx, current, _("Quiet hours: from {start} to {end}."))
+    elif quiet:
+        quiet_line = _("Quiet hours: {quiet}.").format(quiet=esc(quiet, 40))
+    else:
+        quiet_line = _("No quiet hours: reminders may arrive at any time of day.")
+    minutes = int(QUIET_FALLBACK.total_seconds() // 60)
+    blocks.append(
+        quiet_line
+        + " "
+        + ctx.tr.ngettext(
+            "Reminders that fall into the quiet hours arrive when they end, or {minutes} "
+            "minute before they begin if the meeting starts earlier.",
+            "Reminders that fall into the quiet hours arrive when they end, or {minutes} "
+            "minutes before they begin if the meeting starts earlier.",
+            minutes,
+        ).format(minutes=minutes)
+    )
+    blocks.append(
+        _(
+            "For meetings without a known time, reminders arrive at {time}; the reminder "
+            "{hours} is then left out."
+        ).format(
+            time=_("{time} o'clock").format(time=_time_text(ctx, DATE_ONLY_REMINDER_TIME)),
+            hours=lead_label(ctx, Lead.HOURS_2),
+        )
+    )
+    blocks.append(_("Tap a reminder time to switch it on (✅) or off (▫️), or choose quiet hours."))
+    rows: list[tuple[Button, ...]] = [
+        (
+            Button(
+                f"{TICK if lead.value in leads else BOX} {lead_label(ctx, lead)}",
+                data=callbacks.REM_LEAD + lead.value,
+            ),
+        )
+        for lead in Lead
+    ]
+    quiet_buttons = [
+        Button(
+            f"{TICK if choice == current else BOX} "
+            + _quiet_text(ctx, choice, _("{start} to {end}")),
+            data=callbacks.REM_QUIET + code,
+        )
+        for code, choice in QUIET_CHOICES.items()
+    ]
+    none_mark = TICK if current is None and not quiet else BOX
+    no_quiet = _("No quiet hours")
+    quiet_buttons.append(Button(f"{none_mark} {no_quiet}", data=callbacks.REM_QUIET + QUIET_NONE))
+    rows.extend(button_rows(quiet_buttons, 2))
+    rows.append((Button(_("« Your subscriptions"), data=callbacks.SUB_OPEN),))
+    return Reply(fit(blocks), tuple(rows))
+
+
+def format_list(items: Sequence[str], ctx: RenderContext) -> str:
+    """Join items the way the language does: "a, b und c"."""
+    return babel_format_list(list(items), locale=ctx.tr.locale)
+
+
+def stop_confirm_reply(ctx: RenderContext, count: int) -> Reply:
+    """Ask before ending every subscription; with none, say there is nothing to end."""
+    _ = ctx.tr.gettext
+    if count <= 0:
+        return Reply(
+            _("You do not follow anything, so there is nothing to unsubscribe from."),
+            ((Button(_("Show subscriptions"), data=callbacks.SUB_OPEN),),),
+        )
+    question = ctx.tr.ngettext(
+        "Do you really want to end your {count} subscription?",
+        "Do you really want to end all {count} subscriptions?",
+        count,
+    ).format(count=count)
+    text = fit(
+        [
+            f"<b>{question}</b>",
+            _("You will then receive no more reminders, news or weekly previews."),
+        ]
+    )
+    buttons = (
+        (
+            Button(_("Yes, unsubscribe from everything"), data=callbacks.SUB_STOP_YES),
+            Button(_("Cancel"), data=callbacks.SUB_STOP_NO),
+        ),
+    )
+    return Reply(text, buttons)
+
+
+def stopped_reply(ctx: RenderContext, removed: int) -> Reply:
+    """Confirm that everything was unsubscribed, with an undo button."""
+    _ = ctx.tr.gettext
+    if removed <= 0:
+        return Reply(
+            _("You did not follow anything. You receive no reminders or news."),
+            ((Button(_("Show subscriptions"), data=callbacks.SUB_OPEN),),),
+        )
+    done = ctx.tr.ngettext(
+        "You have unsubscribed from everything ({count} subscription).",
+        "You have unsubscribed from everything ({count} subscriptions).",
+        removed,
+    ).format(count=removed)
+    text = fit(
+        [
+            "{} {}".format(done, _("You will no longer receive reminders or news.")),
+            _(
+                "Changed your mind? You can undo this right away, or subscribe again at any "
+                "time under {command}."
+            ).format(command=command("abo")),
+        ]
+    )
+    return Reply(text, ((Button(_("Undo"), data=callbacks.SUB_UNDO),),))
+
+
+def restored_reply(ctx: RenderContext, restored: int) -> Reply:
+    """Confirm that the subscriptions ended by /stopp are active again."""
+    _ = ctx.tr.gettext
+    if restored <= 0:
+        text = _("There was nothing to restore.")
+    else:
+        text = ctx.tr.ngettext(
+            "Restored: your {count} subscription is active again.",
+            "Restored: your {count} subscriptions are active again.",
+            restored,
+        ).format(count=restored)
+    return Reply(text, ((Button(_("Show subscriptions"), data=callbacks.SUB_OPEN),),))

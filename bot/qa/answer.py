@@ -14,8 +14,10 @@ from babel.dates import format_date
 from bot import callbacks
 from bot.commands import MEMBER_COMMANDS
 from bot.qa.entities import extract
-from bot.qa.intents import NEVER_KNOWN, Understanding, member_facts
+from bot.qa.intents import NEVER_KNOWN, TOPIC_SETTINGS, Understanding, member_facts
 from bot.render import (
+    FEATURE_SUBSCRIPTIONS,
+    button_label,
     button_rows,
     esc,
     event_button,
@@ -26,7 +28,9 @@ from bot.render import (
     fictional_note,
     fit,
     format_event_when,
+    format_list,
     help_reply,
+    lead_label,
     link,
     long_date,
     network_button,
@@ -37,6 +41,7 @@ from bot.render import (
     welcome_reply,
 )
 from bot.replies import Button, Reply
+from bot.schedule import Lead
 
 if TYPE_CHECKING:
     from bot.render import RenderContext
@@ -50,6 +55,9 @@ def command(name: str) -> str:
 
 
 HELP_COMMAND: Final = command("hilfe")
+ABO_COMMAND: Final = command("abo")
+REMINDERS_COMMAND: Final = command("erinnerungen")
+STOP_COMMAND: Final = command("stopp")
 EVENTS_COMMAND: Final = command("termine")
 NETWORKS_COMMAND: Final = command("netzwerke")
 
@@ -570,12 +578,12 @@ def _funding_answer(ctx: RenderContext, u: Understanding) -> Reply:
 # Bot features and small talk
 
 
-def _subscribe_reply(ctx: RenderContext) -> Reply:
+def _subscribe_reply(ctx: RenderContext, u: Understanding) -> Reply:
     _ = ctx.tr.gettext
-    if "subscriptions" in ctx.features:
-        entry = next((f for f in ctx.catalog.faq if f.id == "faq-erinnerungen"), None)
-        if entry is not None:
-            return Reply(esc(entry.answer))
+    if FEATURE_SUBSCRIPTIONS in ctx.features:
+        if u.topic == TOPIC_SETTINGS:
+            return _settings_reply(ctx)
+        return _subscribe_offer(ctx, u)
     text = _(
         "Reminders and subscriptions are not available yet: I cannot send you reminders or "
         "news at the moment, so there is nothing to subscribe to. You can look up the "
@@ -584,8 +592,116 @@ def _subscribe_reply(ctx: RenderContext) -> Reply:
     return Reply(text, ((Button(_("Upcoming meetings"), data=callbacks.events_upcoming(0)),),))
 
 
-def _unsubscribe_reply(ctx: RenderContext) -> Reply:
+def _subscribe_offer(ctx: RenderContext, u: Understanding) -> Reply:
+    """Offer one-tap buttons for what the message names; subscribing stays the member's tap."""
     _ = ctx.tr.gettext
+    catalog = ctx.catalog
+    m = u.mentions
+    networks = [n for slug in u.entities if (n := catalog.network(slug)) is not None]
+    events = [e for i in u.entities if (e := catalog.event(i)) is not None]
+    upcoming = [e for e in events if e.is_upcoming(ctx.now, ctx.tz)]
+    news = m.has("news") or "new" in u.aspects
+    weekly = m.has("weekly")
+    meetings = not (events or networks) and (m.has("event") or not (news or weekly))
+    offers: list[Button] = [
+        Button(
+            _("Subscribe to {name}").format(name=button_label(network_display_name(n), 32)),
+            data=callbacks.subscribe(callbacks.network_code(n.slug)),
+        )
+        for n in networks
+    ]
+    offers.extend(
+        Button(
+            _("Subscribe to {name}").format(name=button_label(e.title, 40)),
+            data=callbacks.subscribe(callbacks.event_code(e.id)),
+        )
+        for e in upcoming
+    )
+    if meetings:
+        offers.append(
+            Button(
+                _("Subscribe to all network meetings"),
+                data=callbacks.subscribe(callbacks.CODE_MEETINGS),
+            )
+        )
+    if news:
+        offers.append(
+            Button(_("Subscribe to news"), data=callbacks.subscribe(callbacks.CODE_NEWS))
+        )
+    if weekly:
+        offers.append(
+            Button(
+                _("Subscribe to the weekly preview"),
+                data=callbacks.subscribe(callbacks.CODE_WEEKLY),
+            )
+        )
+    blocks = []
+    if offers:
+        blocks.append(
+            _(
+                "Gladly! Tap below on what you would like to subscribe to; only then will I "
+                "send you messages."
+            )
+        )
+    if upcoming:
+        blocks.append("\n".join(event_line(ctx, e) for e in upcoming))
+    blocks.extend(
+        _("“{title}” has already taken place, so I cannot remind you of it.").format(
+            title=esc(e.title, 200)
+        )
+        for e in events
+        if e not in upcoming
+    )
+    blocks.append(_commands_note(ctx))
+    if any(e.fictional for e in events):
+        blocks.append(fictional_note(ctx))
+    rows = [(b,) for b in offers]
+    rows.append((Button(_("Manage subscriptions"), data=callbacks.SUB_OPEN),))
+    return Reply(fit(blocks), tuple(rows))
+
+
+def _commands_note(ctx: RenderContext) -> str:
+    return ctx.tr.gettext(
+        "You can see and change what you follow under {abo} and when reminders arrive under "
+        "{reminders}. You can unsubscribe at any time with {stop}."
+    ).format(abo=ABO_COMMAND, reminders=REMINDERS_COMMAND, stop=STOP_COMMAND)
+
+
+def _settings_reply(ctx: RenderContext) -> Reply:
+    """Explain where reminder times and quiet hours are set."""
+    _ = ctx.tr.gettext
+    leads = format_list([lead_label(ctx, lead) for lead in Lead], ctx)
+    text = _(
+        "You choose when reminders arrive under {command}: {leads} (each can be switched "
+        "on or off) and quiet hours in which I send you nothing."
+    ).format(command=REMINDERS_COMMAND, leads=leads)
+    buttons = (
+        (
+            Button(_("Reminder times"), data=callbacks.REM_OPEN),
+            Button(_("Manage subscriptions"), data=callbacks.SUB_OPEN),
+        ),
+    )
+    return Reply(text, buttons)
+
+
+def _unsubscribe_reply(ctx: RenderContext, u: Understanding) -> Reply:
+    _ = ctx.tr.gettext
+    manage = Button(_("Manage subscriptions"), data=callbacks.SUB_OPEN)
+    if FEATURE_SUBSCRIPTIONS in ctx.features:
+        networks = [n for slug in u.entities if (n := ctx.catalog.network(slug)) is not None]
+        if networks:
+            names = format_list([esc(network_display_name(n), 100) for n in networks], ctx)
+            text = _(
+                "To unsubscribe only from {names}, tap its entry marked ✅ under {abo}. "
+                "With {stop} you unsubscribe from everything at once."
+            ).format(names=names, abo=ABO_COMMAND, stop=STOP_COMMAND)
+            return Reply(text, ((manage,),))
+        text = _(
+            "You can unsubscribe at any time: {stop} ends all your subscriptions at once; "
+            "under {abo} you switch off single ones."
+        ).format(stop=STOP_COMMAND, abo=ABO_COMMAND)
+        stop = Button(_("Unsubscribe from everything"), data=callbacks.SUB_STOP_ASK)
+        return Reply(text, ((stop, manage),))
     return Reply(
         _(
             "There is nothing you need to unsubscribe from: I do not send reminders or news "
@@ -630,9 +746,9 @@ def answer(u: Understanding, ctx: RenderContext) -> list[Reply]:
     if intent == "account_recovery":
         return [_account_reply(ctx)]
     if intent == "unsubscribe":
-        return [_unsubscribe_reply(ctx)]
+        return [_unsubscribe_reply(ctx, u)]
     if intent == "subscribe":
-        return [_subscribe_reply(ctx)]
+        return [_subscribe_reply(ctx, u)]
     if intent == "network_list":
         if u.topic == "some":
             title = ctx.tr.gettext("Networks matching your question:")

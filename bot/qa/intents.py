@@ -70,6 +70,9 @@ ASPECTS: Final = frozenset(
 # Aspects that no entry of the data answers, whatever the entity.
 NEVER_KNOWN: Final = frozenset({"fees", "travel", "registration", "offtopic"})
 SMALL_TALK_MAX_CONTENT: Final = 3
+TOPIC_SETTINGS: Final = "settings"  # a subscribe question about lead times or quiet hours
+# Words that end in "zeit" without asking when reminders come.
+_NOT_LEAD_WORDS: Final = frozenset({"jederzeit", "zeit"})
 FAQ_MIN_SCORE: Final = 0.75
 
 
@@ -258,10 +261,16 @@ def classify(
         return result("unknown")
     if m.has("account"):
         return result("account_recovery")
-    if m.has("unsubscribe") or (m.has("stop_words") and m.has("more") and m.has("send")):
-        return result("unsubscribe")
-    if m.has("subscribe"):
-        return result("subscribe", m.networks)
+    if _asks_reminder_settings(m):
+        return result("subscribe", m.networks, topic=TOPIC_SETTINGS)
+    if (
+        m.has("unsubscribe")
+        or (m.has("stop_words") and m.has("more") and m.has("send", "subscribe"))
+        or (m.has("off_verb") and "ab" in m.words and m.has("subscribe", "send"))
+    ):
+        return result("unsubscribe", m.networks)
+    if m.has("subscribe", "weekly"):
+        return result("subscribe", m.networks + _subscribe_events(m, catalog, now, tz))
     if m.people:
         intent = "unknown" if aspects & (NEVER_KNOWN | {"contact"}) else "person_info"
         return result(intent, m.people)
@@ -366,6 +375,45 @@ def classify(
     if m.has("network"):
         return result("unknown", topic="network")
     return result("unknown")
+
+
+def _asks_reminder_settings(m: Mentions) -> bool:
+    """Tell whether a message asks when reminders come (lead times, quiet hours)."""
+    about_messages = m.has("subscribe", "unsubscribe", "send")
+    if m.has("quiet_hours") or (m.has("quiet") and (about_messages or m.has("stop_words"))):
+        return True
+    lead_words = [w for w in m.concept_words.get("lead_time", ()) if w not in _NOT_LEAD_WORDS]
+    return bool(lead_words) and m.has("subscribe")
+
+
+def _subscribe_events(
+    m: Mentions, catalog: Catalog, now: datetime, tz: ZoneInfo
+) -> tuple[str, ...]:
+    """Return the ids of the single events a subscribe request names ("das Sommertreffen")."""
+    if m.ordinals or m.title_events:
+        events = [
+            e
+            for e in catalog.events
+            if (not m.ordinals or e.number in m.ordinals)
+            and (not m.title_events or e.id in m.title_events)
+        ]
+        return tuple(e.id for e in events[:3])
+    upcoming = catalog.upcoming_events(now)
+    if m.has("event") and m.has("next", "after_next"):
+        index = 1 if m.has("after_next") else 0
+        return (upcoming[index].id,) if len(upcoming) > index else ()
+    if m.has("event") and (m.places or m.networks):
+        # "das Treffen in Ulm": the upcoming meetings at that place or of that network.
+        places = set(m.places)
+        for slug in m.networks:
+            if (network := catalog.network(slug)) is not None:
+                places.add(fold(network.city))
+        return tuple(
+            e.id
+            for e in upcoming
+            if (e.city and fold(e.city) in places) or set(e.host_networks) & set(m.networks)
+        )[:3]
+    return ()
 
 
 def _member_facts(facts: tuple[str, ...]) -> list[str]:

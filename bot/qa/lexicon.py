@@ -128,6 +128,20 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
         "deabonnier*", "abschalten", "ausschalten", "deaktivier*", "entfernen", "abbestellung",
         "unsubscribe",
     ),
+    "news": ("news", "neuigkeit*", "newsletter", "neues", "neuerungen", "aktuelles"),
+    "weekly": ("wochenvorschau*", "woechentlich*", "wochenuebersicht*", "wochenueberblick*"),
+    # When reminders come: lead times and quiet hours (asked together with reminder words).
+    "lead_time": (
+        "vorher", "vorab", "zuvor", "frueher", "fruehzeitig", "spaeter", "stunde", "stunden",
+        "*zeitpunkt", "*zeit", "uhrzeit", "einstell*", "umstell*",
+    ),
+    "quiet": (
+        "nachts", "nacht", "schlaf*", "abends", "wochenende*", "stoeren", "stoert",
+    ),
+    "quiet_hours": ("ruhezeit*", "nachtruhe", "ruhepause*"),
+    # The first half of separable verbs whose "ab" comes later: "melde ich mich ... ab".
+    "off_verb": ("melde", "meldet", "bestelle", "bestellt", "schalte", "schaltet", "stelle",
+                 "stellt"),
     "stop_words": ("keine", "kein", "nicht", "nie", "niemals"),
     "more": ("mehr", "laenger"),
     "send": ("schicken", "schickt", "senden", "sendet", "nachricht*", "schreiben", "spam*"),
@@ -221,6 +235,11 @@ EXTRA_VOCABULARY: Final = (
     "abonnieren",
     "abbestellen",
     "erinnerungen",
+    "erinnerungszeit",
+    "erinnerungszeiten",
+    "ruhezeit",
+    "ruhezeiten",
+    "wochenvorschau",
     "naechste",
     "naechstes",
     "letzte",

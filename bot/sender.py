@@ -1,0 +1,448 @@
+"""One sender for every push (reminders, notices, broadcasts), sharing one budget with replies.
+
+Telegram allows a bot about 30 messages per second overall and about one per second in a
+private chat (20 per minute in a group); beyond that it answers 429 with ``retry_after``.
+``SendBudget`` is the application's PTB rate limiter and keeps the whole bot inside those
+limits with two lanes:
+
+- the bulk lane: requests made with ``rate_limit_args=BULK`` (``push`` does this) wait, first
+  come first served, until a token of the global bucket and the chat's slot are free, and on
+  429 the whole lane pauses for ``retry_after`` before the same request is tried again;
+- everything else that sends a message (a reply to someone chatting) never waits: it takes a
+  token at once, possibly driving the bucket into debt that the bulk lane then pays off, and
+  marks its chat as just written to. A 429 on a reply is raised at once, as PTB does by default.
+
+PTB's ``AIORateLimiter`` cannot do this: it throttles replies and pushes alike, first come
+first served, has no per-chat limit for private chats and does not retry by default.
+
+``push`` sends one ``Reply`` through the bulk lane and classifies the outcome per recipient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+import aiohttp
+import httpx
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import BaseRateLimiter, ExtBot
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine
+
+    from telegram import Bot
+
+    from bot.config import Settings
+    from bot.replies import Reply
+
+    Result = bool | dict[str, Any] | list[dict[str, Any]]
+    Sleep = Callable[[float], Awaitable[None]]
+
+BULK: Final = "bulk"  # rate_limit_args of a push: wait for the budget, retry on 429
+
+# The global bucket's burst. Telegram's bucket (as the sandbox emulates it) holds 30 tokens at
+# 30 per second. Requests that leave here within a window of T seconds number at most
+# BURST + rate * T; network jitter of J seconds can squeeze them into a shorter window at the
+# server, which then sees at most BURST + rate * (T + J) <= 30 + 30 * T as long as
+# BURST + rate * J <= 30. With 3 that tolerates 0.9 s of jitter at rate 30, and a small push
+# (a reminder to three people) still leaves at once. Bulk throughput does not depend on it.
+DEFAULT_BURST: Final = 3.0
+# One message per second to a private chat; 20 per minute to a group (negative ids, @names).
+PRIVATE_INTERVAL: Final = 1.0
+GROUP_INTERVAL: Final = 3.0
+DEFAULT_MAX_RETRIES: Final = 5  # 429s a bulk request survives before the error is raised
+# Exponential backoff of push() between attempts after a server or network error.
+DEFAULT_BACKOFF: Final = 1.0
+_SENDING_PREFIXES: Final = ("send", "copy", "forward")
+_EPSILON: Final = 1e-9  # floating-point dust from refills
+_PRUNE_FLOOR: Final = 1024
+
+log = logging.getLogger(__name__)
+
+
+def sends_message(endpoint: str) -> bool:
+    """Tell whether a Bot API method sends a message (and so counts against the limits)."""
+    name = endpoint.lower()
+    return name != "sendchataction" and name.startswith(_SENDING_PREFIXES)
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Return the seconds Telegram asked us to wait, without PTB's deprecation warning.
+
+    PTB 22 keeps a timedelta but its public ``retry_after`` warns and returns an int unless
+    the environment sets ``PTB_TIMEDELTA``; PTB's own ``AIORateLimiter`` reads the timedelta.
+    """
+    value = getattr(error, "_retry_after", None)
+    if not isinstance(value, timedelta):
+        value = error.retry_after  # PTB 23: a timedelta without a warning
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+def _chat_key(data: dict[str, Any]) -> tuple[int | str | None, float]:
+    """Return the chat a request writes to and the minimum interval between its messages."""
+    chat_id = data.get("chat_id")
+    if chat_id is None:
+        return None, 0.0
+    try:
+        key: int | str = int(chat_id)
+    except (TypeError, ValueError):
+        key = str(chat_id)  # "@channelname"
+    private = isinstance(key, int) and key > 0
+    return key, PRIVATE_INTERVAL if private else GROUP_INTERVAL
+
+
+class SendBudget(BaseRateLimiter[str]):
+    """PTB rate limiter: one global budget; pushes wait for it, replies take from it at once.
+
+    Args:
+        rate: messages per second for the whole bot; 0 switches waiting off entirely (a bulk
+            request is still retried after a 429 once ``retry_after`` has passed).
+        burst: how many tokens the global bucket holds (see ``DEFAULT_BURST``).
+        max_retries: how many 429s a bulk request survives before ``RetryAfter`` is raised.
+        clock: monotonic seconds; tests pass a fake one together with ``sleep``.
+        sleep: waits the given seconds.
+    """
+
+    __slots__ = (
+        "_burst",
+        "_chat_free",
+        "_chat_locks",
+        "_chat_users",
+        "_clock",
+        "_lane",
+        "_max_retries",
+        "_paused_until",
+        "_prune_at",
+        "_rate",
+        "_sleep",
+        "_tokens",
+        "_updated",
+    )
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float = DEFAULT_BURST,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not math.isfinite(rate) or rate < 0:
+            raise ValueError(f"rate must be a finite number >= 0, not {rate!r}")
+        if burst < 1:
+            raise ValueError(f"burst must be at least 1, not {burst!r}")
+        self._rate = float(rate)
+        self._burst = float(burst)
+        self._max_retries = max_retries
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self._burst
+        self._updated: float | None = None
+        self._paused_until = -math.inf
+        self._lane = asyncio.Lock()  # FIFO: asyncio.Lock wakes its waiters in order
+        # chat -> earliest time the next bulk message may go there
+        self._chat_free: dict[int | str, float] = {}
+        self._prune_at = _PRUNE_FLOOR
+        # chat -> lock serialising bulk sends to it, and how many hold or wait for it
+        self._chat_locks: dict[int | str, asyncio.Lock] = {}
+        self._chat_users: dict[int | str, int] = {}
+
+    @property
+    def rate(self) -> float:
+        """Return the budget in messages per second (0: no limit in the bot)."""
+        return self._rate
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Forget the per-chat bookkeeping."""
+        self._chat_free.clear()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
+    ) -> Result:
+        """Send a push through the bulk lane; let everything else through at once."""
+        if rate_limit_args == BULK:
+            return await self._bulk(callback, args, kwargs, data)
+        if rate_limit_args is not None:
+            raise ValueError(f"unknown rate_limit_args {rate_limit_args!r}, expected {BULK!r}")
+        if not self._rate or not sends_message(endpoint):
+            return await callback(*args, **kwargs)
+        return await self._interactive(callback, args, kwargs, data)
+
+    # ------------------------------------------------------------------ the two lanes
+
+    async def _interactive(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        data: dict[str, Any],
+    ) -> Result:
+        """Take a token without waiting (debt is fine) and mark the chat as written to."""
+        chat, interval = _chat_key(data)
+        self._refill(self._clock())
+        self._tokens -= 1.0
+        self._stamp(chat, interval)
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as error:
+            # A reply must not hang; the caller sees the error. Pushes to this chat hold off.
+            self._stamp(chat, retry_after_seconds(error))
+            raise
+        finally:
+            self._stamp(chat, interval)
+
+    async def _bulk(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        data: dict[str, Any],
+    ) -> Result:
+        """Wait for the chat and a global token, send, and retry after a 429."""
+        chat, interval = _chat_key(data)
+        if not self._rate:
+            return await self._unlimited(callback, args, kwargs)
+        if chat is None:
+            return await self._attempts(callback, args, kwargs, None, 0.0)
+        # Bulk sends to one chat go one after the other, each a full interval after the
+        # previous one was answered, so that jitter cannot bring two closer at the server.
+        lock = self._chat_locks.setdefault(chat, asyncio.Lock())
+        self._chat_users[chat] = self._chat_users.get(chat, 0) + 1
+        try:
+            async with lock:
+                return await self._attempts(callback, args, kwargs, chat, interval)
+        finally:
+            self._chat_users[chat] -= 1
+            if not self._chat_users[chat]:  # forget idle chats, so memory stays flat
+                del self._chat_users[chat], self._chat_locks[chat]
+
+    async def _attempts(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        chat: int | str | None,
+        interval: float,
+    ) -> Result:
+        for attempt in range(self._max_retries + 1):
+            # The chat first (without holding up other chats), then a place in the FIFO lane;
+            # a reply to this chat or a 429 may have come meanwhile, so look again.
+            await self._wait_until_clear(chat)
+            await self._take_token()
+            await self._wait_until_clear(chat)
+            self._stamp(chat, interval)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt == self._max_retries:
+                    log.warning("Flood control: giving up a push after %d retries", attempt)
+                    raise
+                self._pause(error, chat)
+            finally:
+                self._stamp(chat, interval)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _unlimited(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> Result:
+        """Rate 0: no budget in the bot, but Telegram's 429 is still honoured and retried."""
+        for attempt in range(self._max_retries + 1):
+            await self._wait_until_clear(None)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt == self._max_retries:
+                    log.warning("Flood control: giving up a push after %d retries", attempt)
+                    raise
+                self._pause(error, None)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _refill(self, now: float) -> None:
+        if self._updated is None:
+            self._updated = now
+        elif now > self._updated:
+            self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
+            self._updated = now
+
+    async def _take_token(self) -> None:
+        """Wait, first come first served, until the lane is not paused and a token is free."""
+        async with self._lane:
+            while True:
+                now = self._clock()
+                self._refill(now)
+                wait = self._paused_until - now
+                if self._tokens < 1.0 - _EPSILON:
+                    wait = max(wait, (1.0 - self._tokens) / self._rate)
+                if wait <= 0:
+                    break
+                # Replies may deepen the debt or a 429 may pause the lane meanwhile: look again.
+                await self._sleep(wait)
+            self._tokens -= 1.0
+
+    async def _wait_until_clear(self, chat: int | str | None) -> None:
+        """Wait until the lane is not paused and ``chat`` may get its next message."""
+        while True:
+            free = self._paused_until
+            if chat is not None:
+                free = max(free, self._chat_free.get(chat, -math.inf))
+            if (wait := free - self._clock()) <= 0:
+                return
+            await self._sleep(wait)
+
+    def _stamp(self, chat: int | str | None, interval: float) -> None:
+        """Keep the next bulk message to ``chat`` at least ``interval`` seconds from now."""
+        if chat is None:
+            return
+        now = self._clock()
+        free = now + interval
+        if free > self._chat_free.get(chat, -math.inf):
+            self._chat_free[chat] = free
+        if len(self._chat_free) > self._prune_at:
+            self._chat_free = {k: t for k, t in self._chat_free.items() if t > now}
+            self._prune_at = max(_PRUNE_FLOOR, 2 * len(self._chat_free))
+
+    def _pause(self, error: RetryAfter, chat: int | str | None) -> None:
+        """Hold the whole bulk lane (and the chat) until ``retry_after`` has passed."""
+        seconds = retry_after_seconds(error)
+        until = self._clock() + seconds
+        if until > self._paused_until:
+            self._paused_until = until
+            log.info("Flood control: pushes paused for %.1f s", seconds)
+        self._stamp(chat, seconds)
+
+
+def rate_limiter(settings: Settings) -> SendBudget:
+    """Return the application's rate limiter for ``NETZWERKBOT_SEND_RATE``."""
+    return SendBudget(settings.send_rate)
+
+
+# ---------------------------------------------------------------------- one push
+
+
+class PushOutcome(StrEnum):
+    """What became of one push."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"  # the person blocked the bot, is deactivated or unknown: do not retry
+    FAILED = "failed"  # other errors, after bounded retries
+    UNKNOWN = "unknown"  # the request may have reached Telegram; resending could duplicate it
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """The outcome of one push, the message id when sent, and the error otherwise."""
+
+    outcome: PushOutcome
+    message_id: int | None = None
+    error: str | None = None
+
+
+async def push(
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    *,
+    attempts: int = 3,
+    backoff: float = DEFAULT_BACKOFF,
+    sleep: Sleep = asyncio.sleep,
+) -> PushResult:
+    """Send ``reply`` to ``chat_id`` through the bulk lane; never raise for Telegram's answers.
+
+    Args:
+        bot: the application's bot (an ``ExtBot`` with ``SendBudget`` as its rate limiter).
+        chat_id: the recipient.
+        reply: HTML text and buttons.
+        attempts: tries on server and network errors (429s are retried by ``SendBudget``).
+        backoff: seconds before the second try, doubled before each further one.
+        sleep: waits between tries (tests pass a fake).
+
+    Returns:
+        SENT with the message id; BLOCKED when the recipient cannot be reached (403, "chat not
+        found"); UNKNOWN after a timeout once the request had left; FAILED otherwise.
+    """
+    if not isinstance(bot, ExtBot) or not isinstance(bot.rate_limiter, SendBudget):
+        raise TypeError("push() needs a bot built with SendBudget as its rate limiter")
+    error: TelegramError | None = None
+    for attempt in range(max(attempts, 1)):
+        if attempt:
+            await sleep(backoff * 2 ** (attempt - 1))
+        try:
+            message = await bot.send_message(
+                chat_id,
+                reply.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=reply.markup(),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                rate_limit_args=BULK,
+            )
+        except Forbidden as forbidden:
+            # Blocked, deactivated, never started, kicked: only the person can change that.
+            return PushResult(PushOutcome.BLOCKED, error=_describe(forbidden))
+        except BadRequest as bad:
+            outcome = (
+                PushOutcome.BLOCKED
+                if "chat not found" in bad.message.lower()
+                else PushOutcome.FAILED  # the same request would be refused again
+            )
+            return PushResult(outcome, error=_describe(bad))
+        except TimedOut as timed_out:
+            if _may_have_arrived(timed_out):
+                return PushResult(PushOutcome.UNKNOWN, error=_describe(timed_out))
+            error = timed_out
+        except NetworkError as network:  # 5xx, connection refused or reset
+            error = network
+        except (RetryAfter, ChatMigrated) as other:  # 429 after SendBudget's retries; moved
+            return PushResult(PushOutcome.FAILED, error=_describe(other))
+        else:
+            return PushResult(PushOutcome.SENT, message_id=message.message_id)
+    return PushResult(PushOutcome.FAILED, error=None if error is None else _describe(error))
+
+
+def _may_have_arrived(error: TimedOut) -> bool:
+    """Tell whether a timed-out request may have reached Telegram (not just the pool/connect)."""
+    cause: BaseException | None = error.__cause__
+    while cause is not None:
+        if isinstance(
+            cause, aiohttp.ConnectionTimeoutError | httpx.ConnectTimeout | httpx.PoolTimeout
+        ):
+            return False
+        cause = cause.__cause__
+    return not error.message.startswith("Pool timeout")
+
+
+def _describe(error: TelegramError) -> str:
+    return f"{type(error).__name__}: {error.message}"

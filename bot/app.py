@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -13,16 +15,30 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from bot import errors
 from bot.clock import Clock, SystemClock
 from bot.commands import MEMBER_COMMANDS
-from bot.context import SERVICES_KEY, BotContext, Services
+from bot.context import SERVICES_KEY, BotContext, Services, Stores
+from bot.dispatch import WAKE_INTERVAL, WEEKLY_PREVIEW_TIME, Dispatcher, make_weekly_previews
 from bot.http import AiohttpRequest
 from bot.i18n import translator
 from bot.logs import protect_secret, quiet_noisy_loggers
+from bot.sender import rate_limiter
 from bot.updates import PerChatUpdateProcessor
-from handlers import events, fallback, networks, questions, start
+from handlers import (
+    events,
+    fallback,
+    membership,
+    networks,
+    questions,
+    reminders,
+    start,
+    subscriptions,
+)
 from handlers import help as help_
 from storage.catalog import CatalogStore
 from storage.db import Database
 from storage.migrations import migrate
+from storage.outbox import OutboxStore
+from storage.reminders import ReminderStore
+from storage.subscriptions import SubscriptionStore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -32,15 +48,20 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 BotApp: TypeAlias = Application[
-    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[BotContext]
+    ExtBot[str], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[BotContext]
 ]
 
 # Handler groups: lower numbers run first; in every group the first matching handler runs.
 # The fallbacks share the features' group, last, so they only take what no feature took.
 GROUP_FEATURES: Final = 0
+# What the bot can do beyond answering; answers and cards offer only what exists.
+FEATURES: Final = frozenset({"subscriptions"})
 
 # Long polling: how long one getUpdates call may wait on the server.
 POLL_TIMEOUT: Final = 10
+JOB_DISPATCH: Final = "dispatch"
+JOB_WEEKLY: Final = "weekly-preview"
+MONDAY: Final = 1  # PTB's run_daily counts days from 0 = Sunday (not Python's 0 = Monday)
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +73,12 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     seed_demo: bool = False,
-    features: frozenset[str] = frozenset(),
+    features: frozenset[str] = FEATURES,
 ) -> BotApp:
     """Build the bot; tests pass a clock, production passes nothing."""
+    # PTB 22 reads RetryAfter.retry_after as a timedelta only with this set, and warns
+    # (deprecated int seconds) whenever a 429 arrives otherwise.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     protect_secret(settings.require_token())
     quiet_noisy_loggers()
     services = Services(
@@ -72,6 +96,7 @@ def build_application(
         .job_queue(JobQueue[BotContext]())
         .defaults(Defaults(parse_mode="HTML", tzinfo=settings.timezone))
         .concurrent_updates(PerChatUpdateProcessor())
+        .rate_limiter(rate_limiter(settings))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -90,6 +115,9 @@ def build_application(
             *help_.handlers(),
             *networks.handlers(),
             *events.handlers(),
+            *subscriptions.handlers(),
+            *reminders.handlers(),
+            *membership.handlers(),
             *questions.handlers(),
             *fallback.handlers(),
         ],
@@ -107,29 +135,93 @@ def services_of(app: BotApp) -> Services:
 
 
 async def _post_init(app: BotApp) -> None:
-    """Open and migrate the database, load the data on first start, set the menus."""
+    """Open and migrate the database, load the data on first start, start the jobs."""
     services = services_of(app)
-    db = await Database.open(services.settings.database)
+    settings = services.settings
+    db = await Database.open(settings.database)
     try:
         applied = await migrate(db)
         if applied:
             log.info("Applied migrations: %s", ", ".join(applied))
-        store = CatalogStore(db)
-        if await store.is_empty():
-            await store.load_bundled(include_demo=services.seed_demo)
+        stores = Stores(
+            db=db,
+            catalog=CatalogStore(db),
+            subscriptions=SubscriptionStore(
+                db, tz=settings.timezone, default_quiet=settings.quiet_hours
+            ),
+            reminders=ReminderStore(db),
+            outbox=OutboxStore(db),
+        )
+        if await stores.catalog.is_empty():
+            await stores.catalog.load_bundled(
+                include_demo=services.seed_demo, now=services.clock.now(), tz=settings.timezone
+            )
             log.info("Loaded the bundled alliance data into an empty database")
+        # Rows a crash left claimed were perhaps sent, perhaps not: send them (again).
+        recovered = await stores.reminders.recover_in_flight()
+        recovered += await stores.outbox.recover_in_flight()
+        if recovered:
+            log.warning("Recovered %d sends that were in flight at the last stop", recovered)
     except BaseException:
         await db.close()
         raise
-    services.attach(db, store)
+    dispatcher = Dispatcher(
+        bot=app.bot,
+        reminders=stores.reminders,
+        outbox=stores.outbox,
+        subscriptions=stores.subscriptions,
+        render_context=partial(services.render_context, fresh=True),
+    )
+    services.attach(stores, dispatcher)
+    schedule_jobs(app)
     await set_command_menu(app)
 
 
 async def _post_shutdown(app: BotApp) -> None:
-    """Close what post_init opened."""
-    db = services_of(app).detach()
-    if db is not None:
-        await db.close()
+    """Stop the dispatcher and close what post_init opened."""
+    stores, dispatcher = services_of(app).detach()
+    if dispatcher is not None:
+        await dispatcher.stop()
+    if stores is not None:
+        await stores.db.close()
+
+
+def schedule_jobs(app: BotApp) -> None:
+    """Wake the dispatcher every few seconds and make the Monday preview.
+
+    The jobs only wake: what is due is in the database. A missed run (misfire) loses nothing,
+    so APScheduler may coalesce runs; the weekly preview catches up at start (see
+    ``make_weekly_previews``).
+    """
+    assert app.job_queue is not None  # noqa: S101 - built with a JobQueue
+    tz = services_of(app).settings.timezone
+    app.job_queue.run_repeating(
+        run_dispatcher,
+        interval=WAKE_INTERVAL,
+        first=0,
+        name=JOB_DISPATCH,
+        job_kwargs={"coalesce": True, "max_instances": 2, "misfire_grace_time": None},
+    )
+    app.job_queue.run_daily(
+        send_weekly_previews,
+        time=WEEKLY_PREVIEW_TIME.replace(tzinfo=tz),
+        days=(MONDAY,),
+        name=JOB_WEEKLY,
+        job_kwargs={"misfire_grace_time": None},
+    )
+    app.job_queue.run_once(send_weekly_previews, when=0, name=f"{JOB_WEEKLY}:catch-up")
+
+
+async def run_dispatcher(context: BotContext) -> None:
+    """Send everything that is due (a job; tests run it directly with ``job.run(app)``)."""
+    await context.services.dispatcher.run()
+
+
+async def send_weekly_previews(context: BotContext) -> None:
+    """Queue this week's preview for every weekly subscriber, once per week, then send."""
+    services = context.services
+    if await make_weekly_previews(services, services.clock.now()):
+        await services.dispatcher.run()
 
 
 async def set_command_menu(app: BotApp) -> None:

@@ -12,15 +12,30 @@ from bot.render import RenderContext
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
+    from bot.dispatch import Dispatcher
     from bot.i18n import Translator
     from storage.catalog import CatalogStore
     from storage.db import Database
+    from storage.outbox import OutboxStore
+    from storage.reminders import ReminderStore
+    from storage.subscriptions import SubscriptionStore
 
 SERVICES_KEY: Final = "netzwerkbot.services"
 
 
 class NotReadyError(RuntimeError):
     """A service was used before ``post_init`` opened it."""
+
+
+@dataclass(frozen=True)
+class Stores:
+    """One store per aggregate, all on the bot's one database connection."""
+
+    db: Database
+    catalog: CatalogStore
+    subscriptions: SubscriptionStore
+    reminders: ReminderStore
+    outbox: OutboxStore
 
 
 @dataclass
@@ -32,34 +47,50 @@ class Services:
     tr: Translator
     features: frozenset[str] = frozenset()
     seed_demo: bool = False
-    _db: Database | None = field(default=None, repr=False)
-    _catalog: CatalogStore | None = field(default=None, repr=False)
+    _stores: Stores | None = field(default=None, repr=False)
+    _dispatcher: Dispatcher | None = field(default=None, repr=False)
 
     @property
-    def db(self) -> Database:
-        """Return the open database."""
-        if self._db is None:
+    def stores(self) -> Stores:
+        """Return the open stores."""
+        if self._stores is None:
             raise NotReadyError("the database is not open yet")
-        return self._db
+        return self._stores
 
     @property
     def catalog(self) -> CatalogStore:
         """Return the store of the alliance's facts."""
-        if self._catalog is None:
-            raise NotReadyError("the catalog store is not open yet")
-        return self._catalog
+        return self.stores.catalog
 
-    def attach(self, db: Database, catalog: CatalogStore) -> None:
-        """Attach the opened storage (called from post_init)."""
-        self._db, self._catalog = db, catalog
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """Return the dispatcher of reminders and notices."""
+        if self._dispatcher is None:
+            raise NotReadyError("the dispatcher is not running yet")
+        return self._dispatcher
 
-    def detach(self) -> Database | None:
-        """Forget the storage and return the database for closing."""
-        db, self._db, self._catalog = self._db, None, None
-        return db
+    async def render_context(self, *, fresh: bool = False) -> RenderContext:
+        """Return what rendering needs: the current catalog, texts, zone and time."""
+        return RenderContext(
+            catalog=await self.catalog.current(fresh=fresh),
+            tr=self.tr,
+            tz=self.settings.timezone,
+            now=self.clock.now(),
+            features=self.features,
+        )
+
+    def attach(self, stores: Stores, dispatcher: Dispatcher) -> None:
+        """Attach the opened storage and the dispatcher (called from post_init)."""
+        self._stores, self._dispatcher = stores, dispatcher
+
+    def detach(self) -> tuple[Stores | None, Dispatcher | None]:
+        """Forget the storage and the dispatcher and return them for closing."""
+        stores, dispatcher = self._stores, self._dispatcher
+        self._stores, self._dispatcher = None, None
+        return stores, dispatcher
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+class BotContext(CallbackContext[ExtBot[str], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """CallbackContext with typed access to the bot's services."""
 
     @property
@@ -78,11 +109,4 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     async def render_context(self) -> RenderContext:
         """Return what rendering needs: the current catalog, texts, zone and time."""
-        services = self.services
-        return RenderContext(
-            catalog=await services.catalog.current(),
-            tr=services.tr,
-            tz=services.settings.timezone,
-            now=services.clock.now(),
-            features=services.features,
-        )
+        return await self.services.render_context()

@@ -33,6 +33,12 @@ async def start(update: Update, context: BotContext) -> None:
     """Greet the person, or open the network or event a deep link names."""
     if update.effective_message is None:
         return
+    chat = update.effective_chat
+    if chat is not None and chat.type == chat.PRIVATE:
+        # Someone who had blocked the bot is back: send to them again.
+        await context.services.stores.subscriptions.mark_active(
+            chat.id, now=context.services.clock.now()
+        )
     ctx = await context.render_context()
     payload = context.args[0] if context.args else ""
     _ = context.gettext

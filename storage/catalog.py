@@ -255,17 +255,19 @@ class CatalogStore:
         async with self._db.snapshot():
             return await _read_catalog(self._db)
 
-    async def current(self) -> Catalog:
+    async def current(self, *, fresh: bool = False) -> Catalog:
         """Return the cached catalog, reloading it only after a commit since the last load.
 
         This connection's own commits show in ``Database.write_count`` at no cost. Commits of
         other connections (``netzwerkbot import`` while the bot runs) show in ``PRAGMA
         data_version``, a round trip to SQLite's thread that every update would pay: it is
-        asked at most once per ``EXTERNAL_CHECK_SECONDS``.
+        asked at most once per ``EXTERNAL_CHECK_SECONDS``, or always with ``fresh`` (the
+        dispatcher, which reads rows that such an import wrote, asks so).
         """
         now = self._monotonic()
         if (
-            self._cached is not None
+            not fresh
+            and self._cached is not None
             and self._stamp[1] == self._db.write_count
             and now - self._checked_at < EXTERNAL_CHECK_SECONDS
         ):

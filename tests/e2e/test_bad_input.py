@@ -54,7 +54,7 @@ async def test_long_and_html_text(bot: BotApp, person: Person) -> None:
 
 async def test_unknown_command(bot: BotApp, person: Person) -> None:
     """A command that does not exist is named as such, with a pointer to the help."""
-    (reply,) = await person.say("/abo")
+    (reply,) = await person.say("/gibtsnicht")
     assert "Befehl kenne ich nicht" in reply.text
     assert "/hilfe" in reply.text
 

@@ -1,0 +1,219 @@
+"""The dispatcher: sends what the database says is due (reminders, notices, weekly previews).
+
+The database is the truth; jobs of PTB's JobQueue only wake the dispatcher. A wake starts one
+drain task if none runs; the task sends every due row through the sender, in parallel up to
+``MAX_IN_FLIGHT`` (the sender's budget paces them), and loops until nothing is due. Each row is
+claimed before its request leaves and marked after, so a restart never repeats a delivered
+reminder; rows a crash left claimed go back to pending at start-up (at least once for those).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Final
+
+from bot import render
+from bot.schedule import week_window
+from bot.sender import PushOutcome, push
+from storage.subscriptions import covers
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from telegram import Bot
+
+    from bot.context import Services
+    from bot.render import RenderContext
+    from bot.replies import Reply
+    from storage.models import Event
+    from storage.outbox import OutboxItem, OutboxStore
+    from storage.reminders import DueReminder, ReminderStore
+    from storage.subscriptions import SubscriptionStore
+
+MAX_IN_FLIGHT: Final = 32
+BATCH: Final = 500
+WAKE_INTERVAL: Final = timedelta(seconds=5)  # rows other processes write are seen this soon
+WEEKLY_PREVIEW_TIME: Final = time(8, 0)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DispatchStats:
+    """What one drain did, for logs and tests."""
+
+    sent: int = 0
+    dropped: int = 0
+    blocked: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def add(self, other: DispatchStats) -> None:
+        """Add another drain's numbers."""
+        for name in ("sent", "dropped", "blocked", "failed", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Dispatcher:
+    """Drains due reminders and outbox rows; at most one drain runs at a time."""
+
+    bot: Bot
+    reminders: ReminderStore
+    outbox: OutboxStore
+    subscriptions: SubscriptionStore
+    render_context: Callable[[], Awaitable[RenderContext]]
+    totals: DispatchStats = field(default_factory=DispatchStats)
+    _task: asyncio.Task[DispatchStats] | None = field(default=None, repr=False)
+    _again: bool = field(default=False, repr=False)
+    _in_flight: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT), repr=False
+    )
+
+    async def run(self) -> DispatchStats | None:
+        """Send everything due and return what was done; None if a drain already runs.
+
+        A drain that is already running is asked to look once more before it ends, so
+        nothing written meanwhile waits for the next wake-up.
+        """
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return None
+        self._task = asyncio.get_running_loop().create_task(
+            self._drain(), name="netzwerkbot-dispatcher"
+        )
+        return await self._task
+
+    async def stop(self) -> None:
+        """Cancel a running drain (shutdown): claimed rows go back to pending next start."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _drain(self) -> DispatchStats:
+        stats = DispatchStats()
+        while True:
+            self._again = False
+            ctx = await self.render_context()
+            reminders = await self.reminders.due(ctx.now, limit=BATCH)
+            items = await self.outbox.due(ctx.now, limit=BATCH)
+            if not reminders and not items and not self._again:
+                break
+            results = await asyncio.gather(
+                *(self._limited(self._send_reminder(ctx, r)) for r in reminders),
+                *(self._limited(self._send_item(ctx, i)) for i in items),
+            )
+            for result in results:
+                stats.add(result)
+        if stats.dropped:
+            log.info("Dropped %d reminders whose meeting had already begun", stats.dropped)
+        self.totals.add(stats)
+        return stats
+
+    async def _limited(self, job: Awaitable[DispatchStats]) -> DispatchStats:
+        async with self._in_flight:
+            return await job
+
+    async def _send_reminder(self, ctx: RenderContext, due: DueReminder) -> DispatchStats:
+        event = ctx.catalog.event(due.event_id)
+        if event is None:
+            # Written by another process a moment ago; the cached catalog catches up within
+            # a second (CatalogStore.current), the row waits until then.
+            return DispatchStats()
+        if event.status == "cancelled" or _has_begun(event, ctx.now):
+            await self.reminders.mark_dropped(due.id, "begun or cancelled")
+            return DispatchStats(dropped=1)
+        if not await self.reminders.claim(due.id):
+            return DispatchStats()  # another drain took it
+        outcome = await self._push(due.chat_id, render.reminder_reply(ctx, event), ctx.now)
+        if outcome is PushOutcome.SENT or outcome is PushOutcome.UNKNOWN:
+            # Unknown: the request may have arrived; sending again could repeat it.
+            await self.reminders.mark_sent(due.id, now=ctx.now)
+            return DispatchStats(sent=1)
+        if outcome is PushOutcome.BLOCKED:
+            await self.reminders.release(due.id)
+            return DispatchStats(blocked=1)
+        await self.reminders.mark_failed(due.id)
+        return DispatchStats(failed=1)
+
+    async def _send_item(self, ctx: RenderContext, item: OutboxItem) -> DispatchStats:
+        reply = await self._render_item(ctx, item)
+        if reply is None:
+            await self.outbox.mark_skipped(item.id)
+            return DispatchStats(skipped=1)
+        if not await self.outbox.claim(item.id):
+            return DispatchStats()
+        outcome = await self._push(item.chat_id, reply, ctx.now)
+        if outcome is PushOutcome.SENT:
+            await self.outbox.mark_sent(item.id, now=ctx.now)
+            return DispatchStats(sent=1)
+        if outcome is PushOutcome.UNKNOWN:
+            await self.outbox.mark_unknown(item.id)
+            return DispatchStats(failed=1)
+        if outcome is PushOutcome.BLOCKED:
+            await self.outbox.mark_blocked(item.id)
+            return DispatchStats(blocked=1)
+        await self.outbox.mark_failed(item.id)
+        return DispatchStats(failed=1)
+
+    async def _render_item(self, ctx: RenderContext, item: OutboxItem) -> Reply | None:
+        """Return the German message for an outbox row, or None when there is nothing to say."""
+        if item.kind == "weekly":
+            events = await self._week_for(ctx, item.chat_id)
+            return render.weekly_preview(ctx, events) if events else None
+        event_id = item.payload.get("event_id")
+        event = ctx.catalog.event(event_id) if isinstance(event_id, str) else None
+        if event is None:
+            return None
+        if item.payload.get("kind") == "cancelled":
+            return render.cancel_notice(ctx, event, item.payload)
+        return render.change_notice(ctx, event, item.payload)
+
+    async def _week_for(self, ctx: RenderContext, chat_id: int) -> list[Event]:
+        """Return the meetings of the coming week that this person follows."""
+        subscriber = await self.subscriptions.get(chat_id, now=ctx.now)
+        if subscriber is None:
+            return []
+        _, week_end = week_window(ctx.now, ctx.tz)
+        return [
+            event
+            for event in ctx.catalog.upcoming_events(ctx.now)
+            if (begins := event.begins_at(ctx.tz)) is not None
+            and begins < week_end
+            and any(covers(s, event) for s in subscriber.subscriptions)
+        ]
+
+    async def _push(self, chat_id: int, reply: Reply, now: datetime) -> PushOutcome:
+        result = await push(self.bot, chat_id, reply)
+        if result.outcome is PushOutcome.BLOCKED:
+            # 403 or "chat not found": stop sending to this person until they return.
+            await self.subscriptions.mark_blocked(chat_id, now=now)
+        elif result.outcome is PushOutcome.FAILED:
+            log.warning("A push to a chat failed: %s", result.error)
+        return result.outcome
+
+
+async def make_weekly_previews(services: Services, now: datetime) -> int:
+    """Queue this week's Monday preview for every weekly subscriber; return rows added.
+
+    Runs at Monday 08:00 and at every start: on a Monday from 08:00 on it queues what is
+    missing (one row per person and week in the database), on other days nothing.
+    """
+    local = now.astimezone(services.settings.timezone)
+    if local.weekday() != 0 or local.time() < WEEKLY_PREVIEW_TIME:
+        return 0
+    year, week, _ = local.isocalendar()
+    chat_ids = await services.stores.subscriptions.weekly_subscribers()
+    return await services.stores.outbox.enqueue_weekly(
+        chat_ids, week_key=f"{year}-W{week:02d}", now=now
+    )
+
+
+def _has_begun(event: Event, now: datetime) -> bool:
+    begins = event.begins_at()
+    return begins is not None and begins <= now

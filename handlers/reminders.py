@@ -1,0 +1,123 @@
+"""/erinnerungen: when reminders arrive (lead times) and when never (quiet hours)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import TYPE_CHECKING, Any, Final
+
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import callbacks, render
+from bot.respond import send_replies, show_in_place
+from bot.schedule import DEFAULT_LEADS, Lead, QuietHours, format_quiet_hours
+from handlers.subscriptions import private_chat, subscriber_of
+
+if TYPE_CHECKING:
+    from telegram import Update
+    from telegram.ext import BaseHandler
+
+    from bot.context import BotContext
+    from bot.replies import Reply
+
+LEAD_CODES: Final = "|".join(re.escape(lead.value) for lead in Lead)
+QUIET_CODE: Final = r"(?:none|[0-2]\d[0-5]\d-[0-2]\d[0-5]\d)"
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """Return this feature's handlers in priority order."""
+    return [
+        CommandHandler("erinnerungen", show_settings),
+        CallbackQueryHandler(open_settings, pattern=rf"^{re.escape(callbacks.REM_OPEN)}$"),
+        CallbackQueryHandler(
+            toggle_lead, pattern=rf"^{re.escape(callbacks.REM_LEAD)}(?:{LEAD_CODES})$"
+        ),
+        CallbackQueryHandler(
+            set_quiet, pattern=rf"^{re.escape(callbacks.REM_QUIET)}{QUIET_CODE}$"
+        ),
+    ]
+
+
+def parse_quiet_code(code: str) -> QuietHours | None:
+    """Turn "2200-0700" into quiet hours and "none" into None; ValueError otherwise."""
+    if code == "none":
+        return None
+    start, end = code.split("-")
+    quiet = QuietHours(time(int(start[:2]), int(start[2:])), time(int(end[:2]), int(end[2:])))
+    if quiet.start == quiet.end:
+        raise ValueError(code)
+    return quiet
+
+
+async def settings_panel(context: BotContext, chat_id: int) -> Reply:
+    """Render the reminder settings of a chat (defaults for someone new)."""
+    ctx = await context.render_context()
+    subscriber = await context.services.stores.subscriptions.get(
+        chat_id, now=context.services.clock.now()
+    )
+    leads: tuple[Lead, ...]
+    if subscriber is None:
+        leads, quiet = DEFAULT_LEADS, context.services.settings.quiet_hours
+    else:
+        leads, quiet = subscriber.leads, subscriber.quiet
+    return render.reminder_settings_panel(
+        ctx,
+        frozenset(lead.value for lead in leads),
+        format_quiet_hours(quiet) if quiet is not None else None,
+    )
+
+
+async def show_settings(update: Update, context: BotContext) -> None:
+    """Show the reminder settings."""
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    await send_replies(update, [await settings_panel(context, chat_id)])
+
+
+async def open_settings(update: Update, context: BotContext) -> None:
+    """Show the reminder settings in place of the pressed message."""
+    if (query := update.callback_query) is None:
+        return
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    await show_in_place(query, await settings_panel(context, chat_id))
+
+
+async def toggle_lead(update: Update, context: BotContext) -> None:
+    """Switch one lead time on or off (at least one stays on)."""
+    if (query := update.callback_query) is None or query.data is None:
+        return
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    lead = Lead(query.data.removeprefix(callbacks.REM_LEAD))
+    store = context.services.stores.subscriptions
+    subscriber = await subscriber_of(context, chat_id)
+    current = set(subscriber.leads if subscriber else DEFAULT_LEADS)
+    wanted = current ^ {lead}
+    if not wanted:
+        await query.answer(
+            context.gettext(
+                "At least one reminder time must stay on. To get no messages at all, use /stopp."
+            ),
+            show_alert=True,
+        )
+        return
+    ordered = tuple(item for item in Lead if item in wanted)
+    await store.set_leads(chat_id, ordered, now=context.services.clock.now())
+    await show_in_place(query, await settings_panel(context, chat_id))
+
+
+async def set_quiet(update: Update, context: BotContext) -> None:
+    """Choose the quiet hours."""
+    if (query := update.callback_query) is None or query.data is None:
+        return
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    try:
+        quiet = parse_quiet_code(query.data.removeprefix(callbacks.REM_QUIET))
+    except ValueError:
+        await query.answer(context.gettext("This button is no longer valid. Please send /start."))
+        return
+    store = context.services.stores.subscriptions
+    await store.set_quiet(chat_id, quiet, now=context.services.clock.now())
+    await show_in_place(query, await settings_panel(context, chat_id))

@@ -1,0 +1,216 @@
+"""/abo and /stopp: what a person follows, toggled in one panel; everything off in one step.
+
+Subscribing is always the person's own explicit action: a toggle in /abo or a one-tap
+"Abonnieren" on a card or an answer. Only private chats subscribe.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import callbacks, render
+from bot.respond import send_replies, show_in_place
+from storage.subscriptions import Subscription, Topic, UnknownTarget
+
+if TYPE_CHECKING:
+    from telegram import Update
+    from telegram.ext import BaseHandler
+
+    from bot.context import BotContext
+    from bot.replies import Reply
+    from storage.subscriptions import Subscriber
+
+SLUG: Final = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+CODE: Final = (
+    rf"(?:{callbacks.CODE_MEETINGS}|{callbacks.CODE_NEWS}|{callbacks.CODE_WEEKLY}"
+    rf"|{callbacks.CODE_NETWORK}{SLUG}|{callbacks.CODE_EVENT}{SLUG})"
+)
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """Return this feature's handlers in priority order."""
+    return [
+        CommandHandler("abo", show_subscriptions),
+        CommandHandler("stopp", ask_stop),
+        CallbackQueryHandler(open_panel, pattern=rf"^{re.escape(callbacks.SUB_OPEN)}$"),
+        CallbackQueryHandler(toggle, pattern=rf"^{re.escape(callbacks.SUB_TOGGLE)}{CODE}$"),
+        CallbackQueryHandler(subscribe, pattern=rf"^{re.escape(callbacks.SUB_ADD)}{CODE}$"),
+        CallbackQueryHandler(ask_stop_in_place, pattern=rf"^{callbacks.SUB_STOP_ASK}$"),
+        CallbackQueryHandler(stop_all, pattern=rf"^{callbacks.SUB_STOP_YES}$"),
+        CallbackQueryHandler(open_panel, pattern=rf"^{callbacks.SUB_STOP_NO}$"),
+        CallbackQueryHandler(undo_stop, pattern=rf"^{callbacks.SUB_UNDO}$"),
+    ]
+
+
+def parse_code(code: str) -> Subscription:
+    """Turn a subscription code from callback data into a subscription."""
+    if code == callbacks.CODE_MEETINGS:
+        return Subscription(Topic.MEETINGS)
+    if code == callbacks.CODE_NEWS:
+        return Subscription(Topic.NEWS)
+    if code == callbacks.CODE_WEEKLY:
+        return Subscription(Topic.WEEKLY)
+    if code.startswith(callbacks.CODE_NETWORK):
+        return Subscription(Topic.NETWORK, code.removeprefix(callbacks.CODE_NETWORK))
+    if code.startswith(callbacks.CODE_EVENT):
+        return Subscription(Topic.EVENT, code.removeprefix(callbacks.CODE_EVENT))
+    raise ValueError(code)
+
+
+def code_of(subscription: Subscription) -> str:
+    """Turn a subscription into its code in callback data."""
+    match subscription.topic:
+        case Topic.MEETINGS:
+            return callbacks.CODE_MEETINGS
+        case Topic.NEWS:
+            return callbacks.CODE_NEWS
+        case Topic.WEEKLY:
+            return callbacks.CODE_WEEKLY
+        case Topic.NETWORK:
+            return callbacks.network_code(subscription.target)
+        case Topic.EVENT:
+            return callbacks.event_code(subscription.target)
+    raise ValueError(subscription)
+
+
+def followed_codes(subscriber: Subscriber | None) -> frozenset[str]:
+    """Return the codes of everything a subscriber follows."""
+    if subscriber is None:
+        return frozenset()
+    return frozenset(code_of(s) for s in subscriber.subscriptions)
+
+
+async def subscriber_of(context: BotContext, chat_id: int) -> Subscriber | None:
+    """Return what the chat follows now (single events that are over no longer count)."""
+    return await context.services.stores.subscriptions.get(
+        chat_id, now=context.services.clock.now()
+    )
+
+
+async def panel(context: BotContext, chat_id: int) -> Reply:
+    """Render the /abo panel for a chat."""
+    ctx = await context.render_context()
+    subscriber = await context.services.stores.subscriptions.get(
+        chat_id, now=context.services.clock.now()
+    )
+    return render.subscriptions_panel(
+        ctx,
+        followed_codes(subscriber),
+        blocked=subscriber is not None and subscriber.status == "blocked",
+    )
+
+
+async def show_subscriptions(update: Update, context: BotContext) -> None:
+    """Show what the person follows, as toggles."""
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    await send_replies(update, [await panel(context, chat_id)])
+
+
+async def open_panel(update: Update, context: BotContext) -> None:
+    """Show the /abo panel in place of the pressed message."""
+    if (query := update.callback_query) is None:
+        return
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    await show_in_place(query, await panel(context, chat_id))
+
+
+async def toggle(update: Update, context: BotContext) -> None:
+    """Follow or unfollow what the pressed toggle names, and update the panel."""
+    if (query := update.callback_query) is None or query.data is None:
+        return
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    subscription = parse_code(query.data.removeprefix(callbacks.SUB_TOGGLE))
+    store = context.services.stores.subscriptions
+    try:
+        await store.toggle(chat_id, subscription, now=context.services.clock.now())
+    except UnknownTarget:
+        await query.answer(context.gettext("I no longer know this network or meeting."))
+        return
+    await show_in_place(query, await panel(context, chat_id))
+
+
+async def subscribe(update: Update, context: BotContext) -> None:
+    """Follow what a one-tap "Abonnieren" button names; the pressed message stays."""
+    if (query := update.callback_query) is None or query.data is None:
+        return
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    _ = context.gettext
+    subscription = parse_code(query.data.removeprefix(callbacks.SUB_ADD))
+    store = context.services.stores.subscriptions
+    try:
+        added = await store.subscribe(chat_id, subscription, now=context.services.clock.now())
+    except UnknownTarget:
+        await query.answer(_("I no longer know this network or meeting."), show_alert=True)
+        return
+    if added:
+        text = _("Subscribed. You can manage your subscriptions with /abo.")
+    else:
+        text = _("You already follow this. Manage your subscriptions with /abo.")
+    await query.answer(text, show_alert=True)
+
+
+async def ask_stop(update: Update, context: BotContext) -> None:
+    """Ask before unsubscribing from everything."""
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    subscriber = await context.services.stores.subscriptions.get(
+        chat_id, now=context.services.clock.now()
+    )
+    count = len(subscriber.subscriptions) if subscriber else 0
+    ctx = await context.render_context()
+    await send_replies(update, [render.stop_confirm_reply(ctx, count)])
+
+
+async def ask_stop_in_place(update: Update, context: BotContext) -> None:
+    """Ask before unsubscribing from everything, in place of the pressed message."""
+    if (query := update.callback_query) is None:
+        return
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    subscriber = await context.services.stores.subscriptions.get(
+        chat_id, now=context.services.clock.now()
+    )
+    count = len(subscriber.subscriptions) if subscriber else 0
+    await show_in_place(query, render.stop_confirm_reply(await context.render_context(), count))
+
+
+async def stop_all(update: Update, context: BotContext) -> None:
+    """Unsubscribe from everything, keeping an undo."""
+    if (query := update.callback_query) is None:
+        return
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    store = context.services.stores.subscriptions
+    removed = await store.stop_all(chat_id, now=context.services.clock.now())
+    await show_in_place(query, render.stopped_reply(await context.render_context(), removed))
+
+
+async def undo_stop(update: Update, context: BotContext) -> None:
+    """Restore what /stopp removed."""
+    if (query := update.callback_query) is None:
+        return
+    if (chat_id := await private_chat(update, context)) is None:
+        return
+    store = context.services.stores.subscriptions
+    restored = await store.undo_stop(chat_id, now=context.services.clock.now())
+    await show_in_place(query, render.restored_reply(await context.render_context(), restored))
+
+
+async def private_chat(update: Update, context: BotContext) -> int | None:
+    """Return the private chat's id, or tell the person that this works only there."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == chat.PRIVATE:
+        return chat.id
+    text = context.gettext("Subscriptions are only available in a private chat with me.")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text, do_quote=False)
+    return None

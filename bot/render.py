@@ -921,9 +921,12 @@ def subscriptions_panel(
     else:
         blocks.append(_("You do not follow anything yet."))
     choices = [
-        (_("A network:"), _("reminders of the meetings it hosts.")),
-        (_("All network meetings:"), _("reminders of every network meeting.")),
-        (_("News:"), _("a message when there is something new, such as a new meeting.")),
+        (_("A network:"), _("reminders of the meetings it hosts, and its news.")),
+        (
+            _("All network meetings:"),
+            _("reminders of every network meeting and every alliance-wide event."),
+        ),
+        (_("News:"), _("circulars of the alliance and its networks.")),
         (
             _("Weekly preview:"),
             _("on Mondays at {time}, the meetings of the week that you follow.").format(

@@ -23,6 +23,7 @@ from bot.logs import protect_secret, quiet_noisy_loggers
 from bot.sender import rate_limiter
 from bot.updates import PerChatUpdateProcessor
 from handlers import (
+    admin,
     events,
     fallback,
     membership,
@@ -33,6 +34,7 @@ from handlers import (
     subscriptions,
 )
 from handlers import help as help_
+from storage.admins import AdminStore
 from storage.catalog import CatalogStore
 from storage.db import Database
 from storage.migrations import migrate
@@ -53,6 +55,7 @@ BotApp: TypeAlias = Application[
 
 # Handler groups: lower numbers run first; in every group the first matching handler runs.
 # The fallbacks share the features' group, last, so they only take what no feature took.
+GROUP_BEFORE: Final = -1  # looks at every update (non-blocking), answers nothing
 GROUP_FEATURES: Final = 0
 # What the bot can do beyond answering; answers and cards offer only what exists.
 FEATURES: Final = frozenset({"subscriptions"})
@@ -109,6 +112,7 @@ def build_application(
 
     # Note: order matters. Commands and buttons first, then free text, then the fallbacks
     # that answer everything no feature took (stickers, unknown commands, forged buttons).
+    app.add_handlers(admin.menu_handlers(), group=GROUP_BEFORE)
     app.add_handlers(
         [
             *start.handlers(),
@@ -118,6 +122,7 @@ def build_application(
             *subscriptions.handlers(),
             *reminders.handlers(),
             *membership.handlers(),
+            *admin.handlers(),
             *questions.handlers(),
             *fallback.handlers(),
         ],
@@ -151,6 +156,7 @@ async def _post_init(app: BotApp) -> None:
             ),
             reminders=ReminderStore(db),
             outbox=OutboxStore(db),
+            admins=AdminStore(db, permanent=settings.admins),
         )
         if await stores.catalog.is_empty():
             await stores.catalog.load_bundled(

@@ -29,3 +29,15 @@ MEMBER_COMMANDS: Final[tuple[Command, ...]] = (
     Command("stopp", N_("Unsubscribe from everything")),
     Command("hilfe", N_("What you can ask me")),
 )
+
+# Admins see these after the member commands (a chat-scoped menu replaces the default one).
+ADMIN_COMMANDS: Final[tuple[Command, ...]] = (
+    Command("termin_neu", N_("Admin: create a meeting")),
+    Command("termin_aendern", N_("Admin: change a meeting")),
+    Command("termin_absagen", N_("Admin: cancel a meeting")),
+    Command("rundschreiben", N_("Admin: send a circular to subscribers")),
+    Command("rundschreiben_status", N_("Admin: running and planned circulars")),
+    Command("admin_hinzufuegen", N_("Admin: add an admin (Telegram user id)")),
+    Command("admin_entfernen", N_("Admin: remove an admin")),
+    Command("protokoll", N_("Admin: latest admin actions")),
+)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.dispatch import Dispatcher
     from bot.i18n import Translator
+    from storage.admins import AdminStore
     from storage.catalog import CatalogStore
     from storage.db import Database
     from storage.outbox import OutboxStore
@@ -36,6 +37,7 @@ class Stores:
     subscriptions: SubscriptionStore
     reminders: ReminderStore
     outbox: OutboxStore
+    admins: AdminStore
 
 
 @dataclass

@@ -282,7 +282,35 @@ SUBSCRIPTIONS: Final = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG, SUBSCRIPTIONS)
+# Admins added in the chat (those from NETZWERKBOT_ADMINS live only in the environment) and
+# the audit log of every admin action: who, when, what (details as JSON, never secrets).
+ADMINS: Final = Migration(
+    "0003_admins",
+    (
+        """
+        CREATE TABLE admins (
+            user_id INTEGER PRIMARY KEY,
+            added_by INTEGER NOT NULL,
+            added_at TEXT NOT NULL
+        )""",
+        """
+        CREATE TABLE admin_menus (
+            user_id INTEGER PRIMARY KEY,
+            set_at TEXT NOT NULL
+        )""",
+        """
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor INTEGER,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail))
+        )""",
+        "CREATE INDEX audit_at ON audit (at)",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG, SUBSCRIPTIONS, ADMINS)
 
 
 def _utc_now() -> datetime:

@@ -1,0 +1,141 @@
+"""Admin management: add and remove admins, read the audit log, keep the admins' menus."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from babel.dates import format_datetime
+from telegram import Update
+from telegram.ext import CommandHandler, TypeHandler
+
+from bot.admin import (
+    audit,
+    delete_admin_menu,
+    ensure_admin_menu,
+    require_admin,
+    set_admin_menu,
+)
+from storage.admins import LastAdminError, PermanentAdminError
+
+if TYPE_CHECKING:
+    from telegram.ext import BaseHandler
+
+    from bot.context import BotContext
+
+USER_ID: Final = re.compile(r"^\d{1,20}$")
+AUDIT_ENTRIES: Final = 20
+DETAIL_LIMIT: Final = 120
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """Return this feature's handlers in priority order."""
+    return [
+        CommandHandler("admin_hinzufuegen", add_admin),
+        CommandHandler("admin_entfernen", remove_admin),
+        CommandHandler("protokoll", show_audit),
+    ]
+
+
+def menu_handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """Return the handler that sets an admin's menu once they write (runs before features)."""
+    return [TypeHandler(Update, ensure_menu, block=False)]
+
+
+async def ensure_menu(update: Update, context: BotContext) -> None:
+    """Set the admin command menu for an admin who has a chat with the bot."""
+    await ensure_admin_menu(update, context)
+
+
+def _target(context: BotContext) -> int | None:
+    args = context.args or []
+    return int(args[0]) if len(args) == 1 and USER_ID.match(args[0]) else None
+
+
+async def add_admin(update: Update, context: BotContext) -> None:
+    """Make the Telegram user with the given id an admin."""
+    if not await require_admin(update, context) or update.effective_message is None:
+        return
+    _ = context.gettext
+    user_id = _target(context)
+    if user_id is None:
+        await update.effective_message.reply_text(
+            _("Please give the Telegram user id, for example: /admin_hinzufuegen 123456789"),
+            do_quote=False,
+        )
+        return
+    actor = update.effective_user.id if update.effective_user else 0
+    services = context.services
+    added = await services.stores.admins.add(user_id, by=actor, now=services.clock.now())
+    if not added:
+        text = _("User {user_id} is already an admin.")
+    else:
+        text = _("User {user_id} is now an admin.")
+        # Works only once they have a chat with the bot; otherwise it is set when they write.
+        if await set_admin_menu(context.bot, services.tr, user_id):
+            await services.stores.admins.record_menu(user_id, now=services.clock.now())
+    await update.effective_message.reply_text(text.format(user_id=user_id), do_quote=False)
+
+
+async def remove_admin(update: Update, context: BotContext) -> None:
+    """Remove an admin added in the chat (never a permanent one, never the last one)."""
+    if not await require_admin(update, context) or update.effective_message is None:
+        return
+    _ = context.gettext
+    user_id = _target(context)
+    if user_id is None:
+        await update.effective_message.reply_text(
+            _("Please give the Telegram user id, for example: /admin_entfernen 123456789"),
+            do_quote=False,
+        )
+        return
+    actor = update.effective_user.id if update.effective_user else 0
+    services = context.services
+    try:
+        removed = await services.stores.admins.remove(user_id, by=actor, now=services.clock.now())
+    except PermanentAdminError:
+        text = _(
+            "User {user_id} is an admin through the bot's configuration (NETZWERKBOT_ADMINS) "
+            "and can only be removed there."
+        )
+    except LastAdminError:
+        text = _("User {user_id} is the last admin and cannot be removed.")
+    else:
+        if removed:
+            await delete_admin_menu(context.bot, user_id)
+            text = _("User {user_id} is no longer an admin.")
+        else:
+            text = _("User {user_id} is not an admin.")
+    await update.effective_message.reply_text(text.format(user_id=user_id), do_quote=False)
+
+
+async def show_audit(update: Update, context: BotContext) -> None:
+    """Show the latest admin actions."""
+    if not await require_admin(update, context) or update.effective_message is None:
+        return
+    await audit(context, update, "audit_viewed")
+    services = context.services
+    tr = services.tr
+    entries = await services.stores.admins.latest(AUDIT_ENTRIES)
+    title = tr.gettext("Latest admin actions")
+    lines = [f"<b>{html.escape(title)}</b>", ""]
+    for entry in entries:
+        when = format_datetime(
+            entry.at, "short", tzinfo=services.settings.timezone, locale=tr.locale
+        )
+        detail = json.dumps(dict(entry.detail), ensure_ascii=False)
+        if len(detail) > DETAIL_LIMIT:
+            detail = detail[: DETAIL_LIMIT - 1] + "…"
+        lines.append(
+            tr.gettext("{when}: {actor} - {action} {detail}").format(
+                when=html.escape(when),
+                actor=entry.actor if entry.actor is not None else "-",
+                action=f"<code>{html.escape(entry.action)}</code>",
+                detail=html.escape(detail) if entry.detail else "",
+            )
+        )
+    if not entries:
+        lines.append(html.escape(tr.gettext("No admin actions have been recorded yet.")))
+    await update.effective_message.reply_text("\n".join(lines), do_quote=False)

@@ -1,0 +1,91 @@
+"""Admin management through Telegram: refusals, adding and removing admins, menus, audit."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Final
+
+import pytest
+
+from bot.app import BotApp, build_application, running
+from tests.e2e.conftest import Person
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from bot.clock import ManualClock
+    from bot.config import Settings
+    from bot.sandbox import Sandbox
+
+ADMIN: Final = 7001
+NEWCOMER: Final = 7002
+MEMBER: Final = 7003
+REFUSAL: Final = "Dafür fehlen Ihnen leider die Rechte."
+
+
+@pytest.fixture
+async def admin_bot(
+    settings: Settings, clock: ManualClock, sandbox: Sandbox
+) -> AsyncIterator[BotApp]:
+    """Run the bot with one admin from the environment."""
+    app = build_application(
+        dataclasses.replace(settings, admins=frozenset({ADMIN})), clock=clock, seed_demo=True
+    )
+    async with running(app):
+        yield app
+
+
+def menu(sandbox: Sandbox, chat_id: int) -> list[str]:
+    """Return the command names of a chat's own menu."""
+    return [c["command"] for c in sandbox.commands({"type": "chat", "chat_id": chat_id})]
+
+
+async def test_non_admin_is_refused(admin_bot: BotApp, sandbox: Sandbox) -> None:
+    """Every admin command answers a member with the refusal and changes nothing."""
+    member = Person(sandbox, MEMBER)
+    for command in ("/admin_hinzufuegen 123", "/admin_entfernen 123", "/protokoll"):
+        (reply,) = await member.say(command)
+        assert reply.text == REFUSAL
+    admin = Person(sandbox, ADMIN)
+    (log,) = await admin.say("/protokoll")
+    assert "admin_added" not in (log.text or "")
+    assert menu(sandbox, MEMBER) == []
+
+
+async def test_admin_adds_and_removes_an_admin(admin_bot: BotApp, sandbox: Sandbox) -> None:
+    """An admin adds an admin (who gets the admin menu) and removes them again; audited."""
+    admin = Person(sandbox, ADMIN)
+    newcomer = Person(sandbox, NEWCOMER)
+    await newcomer.say("/start")
+    (reply,) = await admin.say("/admin_hinzufuegen 7002")
+    assert reply.text == "Nutzer 7002 ist jetzt Admin."
+    assert "termin_neu" in menu(sandbox, NEWCOMER)
+    assert "start" in menu(sandbox, NEWCOMER), "a chat menu repeats the member commands"
+    (reply,) = await newcomer.say("/protokoll")
+    assert "admin_added" in (reply.text or "")
+
+    (reply,) = await admin.say("/admin_entfernen 7002")
+    assert reply.text == "Nutzer 7002 ist kein Admin mehr."
+    assert menu(sandbox, NEWCOMER) == []
+    (reply,) = await newcomer.say("/protokoll")
+    assert reply.text == REFUSAL
+
+    (reply,) = await admin.say("/admin_entfernen 7001")
+    assert "Konfiguration" in (reply.text or "")
+    (reply,) = await admin.say("/admin_hinzufuegen abc")
+    assert "Telegram-Nutzerkennung" in (reply.text or "")
+    (log,) = await admin.say("/protokoll")
+    assert "admin_removed" in (log.text or "")
+    assert "admin_added" in (log.text or "")
+
+
+async def test_admin_menu_set_once_the_admin_writes(admin_bot: BotApp, sandbox: Sandbox) -> None:
+    """An admin from the environment gets their own menu once they have a chat with the bot."""
+    admin = Person(sandbox, ADMIN)
+    assert menu(sandbox, ADMIN) == []
+    await admin.say("/start")
+    await sandbox.wait_idle(ADMIN, quiet=0.2)
+    assert {"start", "termin_neu", "rundschreiben", "protokoll"} <= set(menu(sandbox, ADMIN))
+    calls = sum(1 for c in sandbox.calls if c.method == "setMyCommands")
+    await admin.say("/hilfe")
+    assert sum(1 for c in sandbox.calls if c.method == "setMyCommands") == calls, "set once"

@@ -54,10 +54,10 @@ if TYPE_CHECKING:
 
     from storage.db import Database
 
-# Tables of the import report, in import order.
 # How stale the catalog may be after another process (``netzwerkbot import``) committed.
 EXTERNAL_CHECK_SECONDS: Final = 1.0
 
+# Tables of the import report, in import order.
 REPORT_TABLES: Final = (
     "sources",
     "people",

@@ -1,13 +1,14 @@
-"""The ``netzwerkbot`` command: run, demo, import."""
+"""The ``netzwerkbot`` command: run, demo, import, events."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from babel.numbers import format_decimal
 from telegram import Update
@@ -17,9 +18,11 @@ from bot.i18n import translator
 from bot.logs import configure_logging
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from zoneinfo import ZoneInfo
 
     from storage.catalog import ImportReport
+    from storage.models import Catalog, Event
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     importer = commands.add_parser("import", help=_("load a data file into the database"))
     importer.add_argument("file", type=Path, help=_("TOML file in the alliance data format"))
+    _add_events_parser(commands, _)
     args = parser.parse_args(argv)
 
     try:
@@ -54,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             configure_logging("WARNING")
             return asyncio.run(run_demo(settings, database=args.database))
         configure_logging(settings.log_level)
+        if args.command == "events":
+            return asyncio.run(_events(settings, args))
         try:
             text = args.file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -119,6 +125,149 @@ def _describe_report(report: ImportReport) -> str:
         updated=number(total.updated),
         unchanged=number(total.unchanged),
     )
+
+
+def _add_events_parser(commands: Any, _: Callable[[str], str]) -> None:
+    """Add ``events list|add|cancel``: the admins' meeting commands for scripts."""
+    events = commands.add_parser("events", help=_("list, add or cancel meetings"))
+    actions = events.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help=_("list the upcoming meetings"))
+    listing.add_argument(
+        "--all", action="store_true", help=_("list all meetings, also past and cancelled ones")
+    )
+    add = actions.add_parser("add", help=_("add a meeting and print its id"))
+    add.add_argument("--title", required=True, help=_("the meeting's title"))
+    add.add_argument(
+        "--start", required=True, help=_('date and time of the start, e.g. "18.03.2027 14:00"')
+    )
+    add.add_argument("--end", help=_("time of the end on the same day, e.g. 16:00"))
+    add.add_argument("--city", required=True, help=_("the town or city"))
+    add.add_argument("--venue", help=_("the venue, e.g. building and address"))
+    add.add_argument(
+        "--network", metavar="SLUG", help=_("slug of the host network (default: alliance-wide)")
+    )
+    add.add_argument("--description", required=True, help=_("the meeting's description"))
+    cancel = actions.add_parser("cancel", help=_("cancel an upcoming meeting"))
+    cancel.add_argument("id", help=_("the meeting's id (see: netzwerkbot events list)"))
+
+
+async def _events(settings: Settings, args: argparse.Namespace) -> int:
+    """Run ``events list|add|cancel`` on the database; audited with no actor (the CLI)."""
+    from storage.catalog import CatalogStore, EventWriteError
+    from storage.db import Database
+    from storage.migrations import migrate
+
+    _ = translator().gettext
+    db = await Database.open(settings.database)
+    try:
+        await migrate(db)
+        store = CatalogStore(db)
+        now = datetime.now(UTC)
+        tz = settings.timezone
+        if await store.is_empty():
+            # As ``run`` would on its first start: an empty database would never get them.
+            await store.load_bundled(include_demo=False, now=now, tz=tz)
+        if args.action == "list":
+            print(_event_lines(await store.load(), now=now, tz=tz, everything=args.all))
+            return 0
+        try:
+            if args.action == "add":
+                event = _event_from_args(args, await store.load(), tz=tz)
+                if event is None:
+                    return 1
+                stored = await store.add_event(event, actor=None, now=now, tz=tz)
+                print(stored.id)
+            else:
+                await store.cancel_event(args.id, actor=None, now=now, tz=tz)
+                print(_("The meeting {id} has been cancelled.").format(id=args.id))
+        except EventWriteError as error:
+            print(error.describe(_), file=sys.stderr)
+            return 1
+    finally:
+        await db.close()
+    return 0
+
+
+def _event_from_args(args: argparse.Namespace, catalog: Catalog, *, tz: ZoneInfo) -> Event | None:
+    """Build the new meeting from the options; None (after a German message) if one is bad."""
+    from bot.parse import parse_date_time, parse_time
+    from bot.schedule import localize
+    from storage.models import Event, Host
+
+    _ = translator().gettext
+    try:
+        start = parse_date_time(args.start, tz)
+    except ValueError:
+        print(
+            "--start: " + _("Please use the format DD.MM.YYYY HH:MM, e.g. 18.03.2027 14:00"),
+            file=sys.stderr,
+        )
+        return None
+    end = None
+    if args.end is not None:
+        try:
+            end = localize(datetime.combine(start.date(), parse_time(args.end)), tz)
+        except ValueError:
+            print(
+                "--end: " + _("Please give the time in the format HH:MM, e.g. 16:00"),
+                file=sys.stderr,
+            )
+            return None
+    host = Host(name="IT Bündnis BW")
+    if args.network is not None:
+        network = catalog.network(args.network)
+        if network is None:
+            print(
+                _("There is no network with the slug {value}.").format(value=args.network),
+                file=sys.stderr,
+            )
+            return None
+        host = Host(name=network.short_name, network=network.slug)
+    return Event(
+        id="",
+        fictional=False,
+        kind="network_meeting",
+        title=" ".join(args.title.split()),
+        description=args.description.strip(),
+        status="announced",
+        start=start,
+        end=end,
+        city=" ".join(args.city.split()),
+        venue=" ".join(args.venue.split()) if args.venue is not None else None,
+        hosts=(host,),
+    )
+
+
+def _event_lines(catalog: Catalog, *, now: datetime, tz: ZoneInfo, everything: bool) -> str:
+    """Return one German line per meeting: id, date and time, title, status."""
+    from babel.dates import format_date, format_time
+
+    tr = translator()
+    _ = tr.gettext
+    statuses = {
+        "held": _("took place"),
+        "announced": _("announced"),
+        "planned": _("planned"),
+        "cancelled": _("cancelled"),
+    }
+    events = catalog.events if everything else catalog.upcoming_events(now)
+    if not events:
+        return _("No meetings.")
+    lines = []
+    for event in events:
+        if event.start is not None:
+            local = event.start.astimezone(tz)
+            when = "{} {}".format(
+                format_date(local.date(), "medium", locale=tr.locale),
+                format_time(local.time(), "short", locale=tr.locale),
+            )
+        elif event.date is not None:
+            when = format_date(event.date, "medium", locale=tr.locale)
+        else:
+            when = _("date unknown")
+        title = event.title + (" " + _("(Demo)") if event.fictional else "")
+        lines.append(f"{event.id}  {when}  {title}  [{statuses[event.status]}]")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

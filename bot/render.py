@@ -368,7 +368,18 @@ def event_blocks(ctx: RenderContext, event: Event) -> list[str]:
         )
     blocks.append(esc(event.description))
     blocks.append(source_line(ctx, catalog.sources_of(event.sources)))
+    blocks.append(provenance_line(ctx, event))
     return blocks
+
+
+def provenance_line(ctx: RenderContext, event: Event) -> str:
+    """Say when an admin entered an event that has no sources; empty otherwise."""
+    if event.sources or event.created_at is None:
+        return ""
+    day = event.created_at.astimezone(ctx.tz).date()
+    return "<i>{}</i>".format(
+        ctx.tr.gettext("Entered via the bot on {date}.").format(date=long_date(ctx, day))
+    )
 
 
 def event_buttons(ctx: RenderContext, event: Event) -> tuple[tuple[Button, ...], ...]:

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from bot.commands import N_
+from storage.admins import write_audit
+from storage.errors import StorageError
 from storage.importer import (
     DataFile,
     KnownIds,
@@ -45,7 +50,7 @@ from storage.models import (
     ProgrammeKind,
     Source,
 )
-from storage.reminders import plan_event
+from storage.reminders import load_events, plan_event
 
 if TYPE_CHECKING:
     import sqlite3
@@ -344,6 +349,45 @@ class CatalogStore:
     ) -> ImportReport:
         """Import the bundled data files (first start on an empty database)."""
         return await self.upsert_all(parse_bundled(include_demo=include_demo), now=now, tz=tz)
+
+    async def add_event(
+        self, event: Event, *, actor: int | None, now: datetime, tz: ZoneInfo
+    ) -> Event:
+        """Store a new meeting an admin made (bot or CLI, ``actor`` None) and return it.
+
+        The store chooses the id (a slug of title and day, unique), sets ``created_by`` and
+        ``created_at``, takes the day from the start, and plans the followers' reminders and
+        writes the audit row in the same transaction. The event has no sources and is not
+        fictional; ``event.id`` is ignored.
+
+        Raises:
+            InvalidEventError: a value breaks a rule (nothing is written).
+        """
+        return await _add_event(self._db, event, actor=actor, now=now, tz=tz)
+
+    async def update_event(
+        self, event: Event, *, actor: int | None, now: datetime, tz: ZoneInfo
+    ) -> Event:
+        """Change an upcoming event's title, start, end, place, venue or description.
+
+        Only those fields are taken from ``event``; everything else stays as stored. Reminders
+        move and change notices are queued in the same transaction as the audit row. Returns
+        the event as stored (unchanged, and without an audit row, if nothing differs).
+
+        Raises:
+            EventNotFoundError, EventNotUpcomingError, InvalidEventError: nothing is written.
+        """
+        return await _update_event(self._db, event, actor=actor, now=now, tz=tz)
+
+    async def cancel_event(
+        self, event_id: str, *, actor: int | None, now: datetime, tz: ZoneInfo
+    ) -> Event:
+        """Cancel an upcoming event: pending reminders dropped, cancel notices queued, audited.
+
+        Raises:
+            EventNotFoundError, EventNotUpcomingError: nothing is written.
+        """
+        return await _cancel_event(self._db, event_id, actor=actor, now=now, tz=tz)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -761,3 +805,262 @@ def _event_params(event: Event) -> dict[str, object]:
         "created_by": event.created_by,
         "created_at": _iso(event.created_at),
     }
+
+
+# --- single events written by admins (the bot's /termin_* commands and the CLI) ----------
+
+TITLE_MAX: Final = 200
+DESCRIPTION_MAX: Final = 2000
+PLACE_MAX: Final = 200
+SLUG_MAX: Final = 40
+WRITABLE_STATUSES: Final = ("announced", "planned")
+
+PROBLEM_EVENT_NOT_FOUND: Final = N_("There is no meeting with the id {value}.")
+PROBLEM_EVENT_NOT_UPCOMING: Final = N_(
+    "The meeting {value} is over or cancelled and can no longer be changed."
+)
+PROBLEM_EVENT_TITLE: Final = N_("The title must have between 1 and {limit} characters.")
+PROBLEM_EVENT_DESCRIPTION: Final = N_(
+    "The description must have between 1 and {limit} characters."
+)
+PROBLEM_EVENT_CITY: Final = N_("The place must have between 1 and {limit} characters.")
+PROBLEM_EVENT_VENUE: Final = N_("The venue may have at most {limit} characters.")
+PROBLEM_EVENT_START_MISSING: Final = N_("The date and time of the start are missing.")
+PROBLEM_EVENT_START_PAST: Final = N_("The start must lie in the future.")
+PROBLEM_EVENT_END: Final = N_("The end must lie after the start, on the same day.")
+PROBLEM_EVENT_NETWORK: Final = N_("There is no network with the slug {value}.")
+PROBLEM_EVENT_STATUS: Final = N_("A new meeting is announced or planned, not {value}.")
+
+SQL_EVENT_ID_TAKEN: Final = "SELECT 1 FROM events WHERE id = ?"
+SQL_NETWORK_EXISTS: Final = "SELECT 1 FROM networks WHERE slug = ?"
+SQL_UPDATE_EVENT_FIELDS: Final = """
+UPDATE events SET title = :title, description = :description, date = :date,
+    date_known = :date_known, starts_at = :starts_at, ends_at = :ends_at, city = :city,
+    venue = :venue
+WHERE id = :id"""
+SQL_CANCEL_EVENT: Final = "UPDATE events SET status = 'cancelled' WHERE id = ?"
+
+AUDIT_MEETING_CREATED: Final = "meeting_created"
+AUDIT_MEETING_CHANGED: Final = "meeting_changed"
+AUDIT_MEETING_CANCELLED: Final = "meeting_cancelled"
+
+_UMLAUTS: Final = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_NOT_SLUG: Final = re.compile(r"[^a-z0-9]+")
+
+
+class EventWriteError(StorageError):
+    """An admin's write of one event was refused; nothing was changed.
+
+    Attributes:
+        problem: an English msgid with ``{placeholders}``.
+        params: the values for the placeholders.
+    """
+
+    def __init__(self, problem: str, **params: str) -> None:
+        self.problem = problem
+        self.params = params
+        super().__init__(problem.format(**params))
+
+    def describe(self, gettext: Callable[[str], str]) -> str:
+        """Return the problem in the translator's language."""
+        return gettext(self.problem).format(**self.params)
+
+
+class EventNotFoundError(EventWriteError):
+    """No event has this id."""
+
+
+class EventNotUpcomingError(EventWriteError):
+    """The event is over or cancelled; the bot changes only upcoming events."""
+
+
+class InvalidEventError(EventWriteError):
+    """A value of the event breaks a rule (length, start in the past, end before start)."""
+
+
+def event_slug(title: str, day: date) -> str:
+    """Return an event id from its title and day: "netzwerktreffen-karlsruhe-2027-03-18"."""
+    ascii_title = (
+        unicodedata.normalize("NFKD", title.lower().translate(_UMLAUTS))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
+    words = [w for w in _NOT_SLUG.split(ascii_title) if w]
+    suffix = day.isoformat()
+    # Room for "-" + the day + a "-NN" that makes a repeated id unique.
+    room = SLUG_MAX - len(suffix) - 4
+    head = ""
+    for word in words:
+        candidate = f"{head}-{word}" if head else word
+        if len(candidate) > room:
+            if not head:
+                head = word[:room]
+            break
+        head = candidate
+    return f"{head or 'termin'}-{suffix}"
+
+
+def check_event_values(event: Event, *, now: datetime, tz: ZoneInfo, new: bool) -> None:
+    """Check what an admin may set (title, description, place, venue, times).
+
+    Raises:
+        InvalidEventError: the first rule the event breaks.
+    """
+    limits = (
+        (event.title, TITLE_MAX, PROBLEM_EVENT_TITLE),
+        (event.description, DESCRIPTION_MAX, PROBLEM_EVENT_DESCRIPTION),
+    )
+    for value, limit, problem in limits:
+        if not value.strip() or len(value) > limit:
+            raise InvalidEventError(problem, limit=str(limit))
+    if new or event.city is not None:
+        city = event.city or ""
+        if not city.strip() or len(city) > PLACE_MAX:
+            raise InvalidEventError(PROBLEM_EVENT_CITY, limit=str(PLACE_MAX))
+    if event.venue is not None and (not event.venue.strip() or len(event.venue) > PLACE_MAX):
+        raise InvalidEventError(PROBLEM_EVENT_VENUE, limit=str(PLACE_MAX))
+    if event.start is None:
+        if new or event.end is not None:
+            raise InvalidEventError(PROBLEM_EVENT_START_MISSING)
+        return
+    if event.start <= now:
+        raise InvalidEventError(PROBLEM_EVENT_START_PAST)
+    if event.end is not None and (
+        event.end <= event.start
+        or event.end.astimezone(tz).date() != event.start.astimezone(tz).date()
+    ):
+        raise InvalidEventError(PROBLEM_EVENT_END)
+
+
+def _with_day(event: Event, tz: ZoneInfo) -> Event:
+    """Return the event with its local day taken from its start (times in UTC)."""
+    if event.start is None:
+        return event
+    return dataclasses.replace(
+        event,
+        date=event.start.astimezone(tz).date(),
+        date_known=True,
+        start=event.start.astimezone(UTC),
+        end=None if event.end is None else event.end.astimezone(UTC),
+    )
+
+
+async def _unique_event_id(db: Database, base: str) -> str:
+    """Return ``base``, or ``base-2``, ``base-3``, ... whichever is not taken yet."""
+    candidate, number = base, 1
+    while await db.fetchone(SQL_EVENT_ID_TAKEN, (candidate,)) is not None:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+async def _upcoming_event(db: Database, event_id: str, *, now: datetime, tz: ZoneInfo) -> Event:
+    """Return the stored event (planning view) if it is upcoming, else raise."""
+    old = (await load_events(db, [event_id])).get(event_id)
+    if old is None:
+        raise EventNotFoundError(PROBLEM_EVENT_NOT_FOUND, value=event_id)
+    if not old.is_upcoming(now, tz):
+        raise EventNotUpcomingError(PROBLEM_EVENT_NOT_UPCOMING, value=event_id)
+    return old
+
+
+def _changed_fields(old: Event, new: Event) -> list[str]:
+    """Name the admin-editable fields that differ (for the audit log, never the values)."""
+    names = ("title", "start", "end", "city", "venue", "description")
+    fields = [name for name in names if getattr(old, name) != getattr(new, name)]
+    if old.date != new.date and "start" not in fields:
+        fields.insert(1, "date")
+    return fields
+
+
+async def _add_event(
+    db: Database, event: Event, *, actor: int | None, now: datetime, tz: ZoneInfo
+) -> Event:
+    async with db.transaction():
+        if event.status not in WRITABLE_STATUSES:
+            raise InvalidEventError(PROBLEM_EVENT_STATUS, value=event.status)
+        for host in event.hosts:
+            if host.network is not None and (
+                await db.fetchone(SQL_NETWORK_EXISTS, (host.network,)) is None
+            ):
+                raise InvalidEventError(PROBLEM_EVENT_NETWORK, value=host.network)
+        check_event_values(event, now=now, tz=tz, new=True)
+        new = _with_day(event, tz)
+        assert new.date is not None  # noqa: S101 - check_event_values requires a start
+        new = dataclasses.replace(
+            new,
+            id=await _unique_event_id(db, event_slug(event.title, new.date)),
+            fictional=False,
+            programme=(),
+            sources=(),
+            regions_present=(),
+            outcomes=(),
+            created_by=actor,
+            created_at=now.astimezone(UTC),
+        )
+        await db.execute(SQL_UPSERT_EVENT, _event_params(new))
+        await db.executemany(
+            SQL_INSERT_EVENT_HOST,
+            [(new.id, i, h.name, h.network) for i, h in enumerate(new.hosts)],
+        )
+        await plan_event(db, new, now=now, tz=tz)
+        await write_audit(db, actor, AUDIT_MEETING_CREATED, {"event_id": new.id}, now=now)
+    return new
+
+
+async def _update_event(
+    db: Database, event: Event, *, actor: int | None, now: datetime, tz: ZoneInfo
+) -> Event:
+    async with db.transaction():
+        old = await _upcoming_event(db, event.id, now=now, tz=tz)
+        new = _with_day(
+            dataclasses.replace(
+                old,
+                title=event.title,
+                description=event.description,
+                start=event.start,
+                end=event.end,
+                city=event.city,
+                venue=event.venue,
+            ),
+            tz,
+        )
+        fields = _changed_fields(old, new)
+        if not fields:
+            return old
+        check_event_values(new, now=now, tz=tz, new=False)
+        params = _event_params(new)
+        await db.execute(
+            SQL_UPDATE_EVENT_FIELDS,
+            {key: params[key] for key in (*UPDATE_KEYS, "id")},
+        )
+        change = _event_change(old, new)
+        await plan_event(db, new, now=now, tz=tz, change=change, previous=old)
+        detail = {"event_id": new.id, "fields": fields}
+        await write_audit(db, actor, AUDIT_MEETING_CHANGED, detail, now=now)
+    return new
+
+
+async def _cancel_event(
+    db: Database, event_id: str, *, actor: int | None, now: datetime, tz: ZoneInfo
+) -> Event:
+    async with db.transaction():
+        old = await _upcoming_event(db, event_id, now=now, tz=tz)
+        new = dataclasses.replace(old, status="cancelled")
+        await db.execute(SQL_CANCEL_EVENT, (event_id,))
+        change = EventChange(id=event_id, status=True)
+        await plan_event(db, new, now=now, tz=tz, change=change, previous=old)
+        await write_audit(db, actor, AUDIT_MEETING_CANCELLED, {"event_id": event_id}, now=now)
+    return new
+
+
+UPDATE_KEYS: Final = (
+    "title",
+    "description",
+    "date",
+    "date_known",
+    "starts_at",
+    "ends_at",
+    "city",
+    "venue",
+)

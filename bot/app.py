@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot, JobQueue
 
 from bot import errors
+from bot.broadcast import Broadcaster
 from bot.clock import Clock, SystemClock
 from bot.commands import MEMBER_COMMANDS
 from bot.context import SERVICES_KEY, BotContext, Services, Stores
@@ -36,6 +37,7 @@ from handlers import (
 )
 from handlers import help as help_
 from storage.admins import AdminStore
+from storage.broadcasts import BroadcastStore
 from storage.catalog import CatalogStore
 from storage.db import Database
 from storage.migrations import migrate
@@ -65,6 +67,7 @@ FEATURES: Final = frozenset({"subscriptions"})
 POLL_TIMEOUT: Final = 10
 JOB_DISPATCH: Final = "dispatch"
 JOB_WEEKLY: Final = "weekly-preview"
+JOB_BROADCASTS: Final = "broadcasts"
 MONDAY: Final = 1  # PTB's run_daily counts days from 0 = Sunday (not Python's 0 = Monday)
 
 log = logging.getLogger(__name__)
@@ -102,6 +105,7 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor())
         .rate_limiter(rate_limiter(settings))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     builder = builder.request(request or AiohttpRequest())
@@ -159,6 +163,7 @@ async def _post_init(app: BotApp) -> None:
             reminders=ReminderStore(db),
             outbox=OutboxStore(db),
             admins=AdminStore(db, permanent=settings.admins),
+            broadcasts=BroadcastStore(db),
         )
         if await stores.catalog.is_empty():
             await stores.catalog.load_bundled(
@@ -168,6 +173,7 @@ async def _post_init(app: BotApp) -> None:
         # Rows a crash left claimed were perhaps sent, perhaps not: send them (again).
         recovered = await stores.reminders.recover_in_flight()
         recovered += await stores.outbox.recover_in_flight()
+        await stores.broadcasts.recover()
         if recovered:
             log.warning("Recovered %d sends that were in flight at the last stop", recovered)
     except BaseException:
@@ -180,13 +186,30 @@ async def _post_init(app: BotApp) -> None:
         subscriptions=stores.subscriptions,
         render_context=partial(services.render_context, fresh=True),
     )
-    services.attach(stores, dispatcher)
+    broadcaster = Broadcaster(
+        bot=app.bot,
+        store=stores.broadcasts,
+        outbox=stores.outbox,
+        subscriptions=stores.subscriptions,
+        clock=services.clock,
+        tr=services.tr,
+        tz=settings.timezone,
+    )
+    services.attach(stores, dispatcher, broadcaster)
     schedule_jobs(app)
     await set_command_menu(app)
 
 
+async def _post_stop(app: BotApp) -> None:
+    """Let the broadcast sends in flight finish while the bot can still send."""
+    broadcaster = services_of(app).broadcaster_if_ready()
+    if broadcaster is not None:
+        await broadcaster.stop()
+
+
 async def _post_shutdown(app: BotApp) -> None:
     """Stop the dispatcher and close what post_init opened."""
+    await _post_stop(app)
     stores, dispatcher = services_of(app).detach()
     if dispatcher is not None:
         await dispatcher.stop()
@@ -210,6 +233,23 @@ def schedule_jobs(app: BotApp) -> None:
         name=JOB_DISPATCH,
         job_kwargs={"coalesce": True, "max_instances": 2, "misfire_grace_time": None},
     )
+    # Broadcasts run in their own background task: a wake-up returns at once, so a long
+    # broadcast never holds up the dispatcher's reminders; planned ones start on time.
+    app.job_queue.run_repeating(
+        wake_broadcasts,
+        interval=WAKE_INTERVAL,
+        first=0,
+        name=JOB_BROADCASTS,
+        job_kwargs={"coalesce": True, "misfire_grace_time": None},
+    )
+    # An interval trigger whose start passed while the scheduler was starting fires first one
+    # interval later; a broadcast interrupted by a crash resumes at once.
+    app.job_queue.run_once(
+        wake_broadcasts,
+        when=0,
+        name=f"{JOB_BROADCASTS}:resume",
+        job_kwargs={"misfire_grace_time": None},
+    )
     app.job_queue.run_daily(
         send_weekly_previews,
         time=WEEKLY_PREVIEW_TIME.replace(tzinfo=tz),
@@ -223,6 +263,11 @@ def schedule_jobs(app: BotApp) -> None:
 async def run_dispatcher(context: BotContext) -> None:
     """Send everything that is due (a job; tests run it directly with ``job.run(app)``)."""
     await context.services.dispatcher.run()
+
+
+async def wake_broadcasts(context: BotContext) -> None:
+    """Start planned broadcasts that are due and resume running ones, in the background."""
+    context.services.broadcaster.wake()
 
 
 async def send_weekly_previews(context: BotContext) -> None:

@@ -10,11 +10,13 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.render import RenderContext
 
 if TYPE_CHECKING:
+    from bot.broadcast import Broadcaster
     from bot.clock import Clock
     from bot.config import Settings
     from bot.dispatch import Dispatcher
     from bot.i18n import Translator
     from storage.admins import AdminStore
+    from storage.broadcasts import BroadcastStore
     from storage.catalog import CatalogStore
     from storage.db import Database
     from storage.outbox import OutboxStore
@@ -38,6 +40,7 @@ class Stores:
     reminders: ReminderStore
     outbox: OutboxStore
     admins: AdminStore
+    broadcasts: BroadcastStore
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Services:
     seed_demo: bool = False
     _stores: Stores | None = field(default=None, repr=False)
     _dispatcher: Dispatcher | None = field(default=None, repr=False)
+    _broadcaster: Broadcaster | None = field(default=None, repr=False)
 
     @property
     def stores(self) -> Stores:
@@ -71,6 +75,17 @@ class Services:
             raise NotReadyError("the dispatcher is not running yet")
         return self._dispatcher
 
+    @property
+    def broadcaster(self) -> Broadcaster:
+        """Return the runner of broadcasts."""
+        if self._broadcaster is None:
+            raise NotReadyError("the broadcast runner is not running yet")
+        return self._broadcaster
+
+    def broadcaster_if_ready(self) -> Broadcaster | None:
+        """Return the runner of broadcasts, or None before post_init and after shutdown."""
+        return self._broadcaster
+
     async def render_context(self, *, fresh: bool = False) -> RenderContext:
         """Return what rendering needs: the current catalog, texts, zone and time."""
         return RenderContext(
@@ -81,14 +96,20 @@ class Services:
             features=self.features,
         )
 
-    def attach(self, stores: Stores, dispatcher: Dispatcher) -> None:
-        """Attach the opened storage and the dispatcher (called from post_init)."""
+    def attach(
+        self, stores: Stores, dispatcher: Dispatcher, broadcaster: Broadcaster | None = None
+    ) -> None:
+        """Attach the opened storage, the dispatcher and the broadcast runner (post_init)."""
         self._stores, self._dispatcher = stores, dispatcher
+        self._broadcaster = broadcaster
 
     def detach(self) -> tuple[Stores | None, Dispatcher | None]:
-        """Forget the storage and the dispatcher and return them for closing."""
+        """Forget the storage, the dispatcher and the runner; return the first two for closing.
+
+        Stop the broadcast runner (``broadcaster.stop()``) before, while the bot can send.
+        """
         stores, dispatcher = self._stores, self._dispatcher
-        self._stores, self._dispatcher = None, None
+        self._stores, self._dispatcher, self._broadcaster = None, None, None
         return stores, dispatcher
 
 

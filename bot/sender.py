@@ -15,7 +15,9 @@ limits with two lanes:
 PTB's ``AIORateLimiter`` cannot do this: it throttles replies and pushes alike, first come
 first served, has no per-chat limit for private chats and does not retry by default.
 
-``push`` sends one ``Reply`` through the bulk lane and classifies the outcome per recipient.
+``push`` sends one ``Reply`` through the bulk lane and classifies the outcome per recipient;
+``push_content`` does the same for a broadcast's stored message (text with entities, or a photo
+or document by ``file_id`` with caption entities), with the same classification.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 import httpx
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, MessageEntity
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -45,12 +48,13 @@ from telegram.error import (
 from telegram.ext import BaseRateLimiter, ExtBot
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Coroutine
+    from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 
-    from telegram import Bot
+    from telegram import Bot, InlineKeyboardMarkup, Message
 
     from bot.config import Settings
     from bot.replies import Reply
+    from storage.broadcasts import Content
 
     Result = bool | dict[str, Any] | list[dict[str, Any]]
     Sleep = Callable[[float], Awaitable[None]]
@@ -369,6 +373,7 @@ class PushResult:
     outcome: PushOutcome
     message_id: int | None = None
     error: str | None = None
+    retry_after: float | None = None  # set for a 429 that outlasted SendBudget's retries
 
 
 async def push(
@@ -392,23 +397,109 @@ async def push(
 
     Returns:
         SENT with the message id; BLOCKED when the recipient cannot be reached (403, "chat not
-        found"); UNKNOWN after a timeout once the request had left; FAILED otherwise.
+        found"); UNKNOWN after a timeout once the request had left; FAILED otherwise (with
+        ``retry_after`` set when it was a 429 that outlasted SendBudget's retries).
     """
+    ext = _check_bot(bot)
+
+    def send() -> Awaitable[Message]:
+        return ext.send_message(
+            chat_id,
+            reply.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=reply.markup(),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            rate_limit_args=BULK,
+        )
+
+    return await _classified(send, attempts=attempts, backoff=backoff, sleep=sleep)
+
+
+async def push_content(
+    bot: Bot,
+    chat_id: int,
+    content: Content,
+    *,
+    attempts: int = 3,
+    backoff: float = DEFAULT_BACKOFF,
+    sleep: Sleep = asyncio.sleep,
+) -> PushResult:
+    """Send a broadcast's stored content through the bulk lane; outcomes as in ``push``."""
+    ext = _check_bot(bot)
+    return await _classified(
+        partial(send_content, ext, chat_id, content, rate_limit_args=BULK),
+        attempts=attempts,
+        backoff=backoff,
+        sleep=sleep,
+    )
+
+
+def send_content(
+    bot: ExtBot[Any],
+    chat_id: int,
+    content: Content,
+    *,
+    rate_limit_args: str | None = None,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> Awaitable[Message]:
+    """Send stored content exactly as stored: its own entities, never a parse mode.
+
+    Without ``rate_limit_args`` it is an interactive send (the preview for the admin).
+    """
+    if content.kind == "text":
+        assert content.text is not None  # noqa: S101 - Content checks this
+        return bot.send_message(
+            chat_id,
+            content.text,
+            entities=_entities(content.entities),
+            parse_mode=None,
+            reply_markup=reply_markup,
+            rate_limit_args=rate_limit_args,
+        )
+    assert content.file_id is not None  # noqa: S101 - Content checks this
+    if content.kind == "photo":
+        return bot.send_photo(
+            chat_id,
+            content.file_id,
+            caption=content.caption,
+            caption_entities=_entities(content.caption_entities),
+            parse_mode=None,
+            reply_markup=reply_markup,
+            rate_limit_args=rate_limit_args,
+        )
+    return bot.send_document(
+        chat_id,
+        content.file_id,
+        caption=content.caption,
+        caption_entities=_entities(content.caption_entities),
+        parse_mode=None,
+        reply_markup=reply_markup,
+        rate_limit_args=rate_limit_args,
+    )
+
+
+def _entities(entities: Sequence[Mapping[str, Any]]) -> list[MessageEntity] | None:
+    """Return stored entities (Bot API JSON) as PTB objects."""
+    return [MessageEntity.de_json(dict(e), None) for e in entities] or None
+
+
+def _check_bot(bot: Bot) -> ExtBot[Any]:
+    """Return the bot as an ExtBot with SendBudget, or raise TypeError."""
     if not isinstance(bot, ExtBot) or not isinstance(bot.rate_limiter, SendBudget):
-        raise TypeError("push() needs a bot built with SendBudget as its rate limiter")
+        raise TypeError("pushes need a bot built with SendBudget as its rate limiter")
+    return bot
+
+
+async def _classified(
+    send: Callable[[], Awaitable[Message]], *, attempts: int, backoff: float, sleep: Sleep
+) -> PushResult:
+    """Call ``send`` with bounded retries on server and network errors; classify the outcome."""
     error: TelegramError | None = None
     for attempt in range(max(attempts, 1)):
         if attempt:
             await sleep(backoff * 2 ** (attempt - 1))
         try:
-            message = await bot.send_message(
-                chat_id,
-                reply.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=reply.markup(),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                rate_limit_args=BULK,
-            )
+            message = await send()
         except Forbidden as forbidden:
             # Blocked, deactivated, never started, kicked: only the person can change that.
             return PushResult(PushOutcome.BLOCKED, error=_describe(forbidden))
@@ -423,10 +514,16 @@ async def push(
             if _may_have_arrived(timed_out):
                 return PushResult(PushOutcome.UNKNOWN, error=_describe(timed_out))
             error = timed_out
+        except RetryAfter as flood:  # 429 after SendBudget's retries: a later try may pass
+            return PushResult(
+                PushOutcome.FAILED,
+                error=_describe(flood),
+                retry_after=retry_after_seconds(flood),
+            )
         except NetworkError as network:  # 5xx, connection refused or reset
             error = network
-        except (RetryAfter, ChatMigrated) as other:  # 429 after SendBudget's retries; moved
-            return PushResult(PushOutcome.FAILED, error=_describe(other))
+        except ChatMigrated as moved:
+            return PushResult(PushOutcome.FAILED, error=_describe(moved))
         else:
             return PushResult(PushOutcome.SENT, message_id=message.message_id)
     return PushResult(PushOutcome.FAILED, error=None if error is None else _describe(error))

@@ -310,7 +310,44 @@ ADMINS: Final = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG, SUBSCRIPTIONS, ADMINS)
+# News broadcasts (circulars): the message is stored once, as sent to Telegram (text and
+# entities, or a file_id with caption and caption entities), so it arrives unchanged even if
+# the admin deletes their draft. Starting one snapshots its audience into the outbox, one row
+# per recipient (kind 'broadcast', payload '{}', broadcast_id set), in the transaction that
+# sets it 'running'. The partial index keeps the dispatcher's due query (reminders' notices,
+# the Monday preview) off the broadcast rows, which can number 100,000.
+BROADCASTS: Final = Migration(
+    "0004_broadcasts",
+    (
+        """
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            created_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            content TEXT NOT NULL CHECK (json_valid(content)),
+            audience_kind TEXT NOT NULL CHECK (audience_kind IN ('news', 'network', 'event')),
+            audience_target TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (
+                status IN ('draft', 'planned', 'running', 'paused', 'done', 'cancelled')
+            ),
+            planned_at TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            recipients INTEGER NOT NULL DEFAULT 0,
+            status_chat_id INTEGER NOT NULL,
+            status_message_id INTEGER,
+            updated_at TEXT NOT NULL,
+            CHECK ((audience_kind = 'news') = (audience_target = '')),
+            CHECK (status <> 'planned' OR planned_at IS NOT NULL)
+        )""",
+        "CREATE INDEX broadcasts_status ON broadcasts (status, planned_at)",
+        "ALTER TABLE outbox ADD COLUMN broadcast_id INTEGER REFERENCES broadcasts (id)",
+        "CREATE INDEX outbox_broadcast ON outbox (broadcast_id, status)",
+        "CREATE INDEX outbox_due_pushes ON outbox (status, due_at) WHERE broadcast_id IS NULL",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG, SUBSCRIPTIONS, ADMINS, BROADCASTS)
 
 
 def _utc_now() -> datetime:

@@ -7,12 +7,14 @@ renders in the recipient's language when it sends the row.
 A dispatcher reads :meth:`OutboxStore.due`, takes each row with :meth:`OutboxStore.claim`
 (``pending`` -> ``sending``, atomic, so two dispatchers never send one row), sends it and
 records the outcome (``sent``, ``blocked`` on a 403, ``failed``, or :meth:`release` for a
-retry). Rows of a blocked chat are not due. The design also carries the news broadcasts of
-a later issue (one row per recipient, a few in flight, ``dedupe_key`` to resume a job).
+retry). Rows of a blocked chat are not due. Broadcast rows (``broadcast_id`` set, see
+:mod:`storage.broadcasts`) are not the dispatcher's: :meth:`OutboxStore.due` leaves them to the
+broadcast runner, which claims and marks them with the same statements.
 
-After a crash, rows left ``sending`` may or may not have reached Telegram: notices and the
-weekly preview go out again (at least once, for the few that were in flight), other kinds
-(broadcasts) become ``unknown`` instead, so nobody gets a news message twice.
+After a crash, rows left ``sending`` may or may not have reached Telegram; all of them go out
+again (at least once). For broadcasts the issue asks for exactly this: the few rows in flight
+(at most five) are the only duplicates allowed, and no recipient is lost. In a running
+process a timeout after the request left still makes a row ``unknown``, never resent.
 """
 
 from __future__ import annotations
@@ -30,8 +32,7 @@ if TYPE_CHECKING:
 OutboxKind = Literal["notice", "weekly", "broadcast"]
 KIND_NOTICE: Final = "notice"
 KIND_WEEKLY: Final = "weekly"
-# Kinds sent again when they were in flight during a crash (at least once).
-RESEND_AFTER_CRASH: Final = ("notice", "weekly")
+KIND_BROADCAST: Final = "broadcast"
 DEFAULT_BATCH: Final = 100
 
 SQL_ENQUEUE: Final = """
@@ -45,7 +46,8 @@ FROM json_each(:chats)"""
 SQL_DUE: Final = """
 SELECT o.id, o.chat_id, o.kind, o.payload, o.due_at, o.attempts
 FROM outbox AS o LEFT JOIN subscribers AS s ON s.chat_id = o.chat_id
-WHERE o.status = 'pending' AND o.due_at <= :now AND COALESCE(s.status, 'active') = 'active'
+WHERE o.status = 'pending' AND o.due_at <= :now AND o.broadcast_id IS NULL
+    AND COALESCE(s.status, 'active') = 'active'
 ORDER BY o.due_at, o.id
 LIMIT :limit"""
 SQL_CLAIM: Final = "UPDATE outbox SET status = 'sending' WHERE id = ? AND status = 'pending'"
@@ -59,18 +61,15 @@ SQL_RELEASE: Final = """
 UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = :error,
     due_at = COALESCE(:due_at, due_at)
 WHERE id = :id AND status = 'sending'"""
-SQL_RECOVER_RESEND: Final = """
-UPDATE outbox SET status = 'pending', attempts = attempts + 1
-WHERE status = 'sending' AND kind IN (SELECT value FROM json_each(?))"""
-SQL_RECOVER_UNKNOWN: Final = """
-UPDATE outbox SET status = 'unknown', attempts = attempts + 1
-WHERE status = 'sending' AND kind NOT IN (SELECT value FROM json_each(?))"""
+SQL_RECOVER: Final = """
+UPDATE outbox SET status = 'pending', attempts = attempts + 1 WHERE status = 'sending'"""
 SQL_SKIP_CHAT: Final = """
 UPDATE outbox SET status = 'skipped', last_error = :reason
 WHERE chat_id = :chat_id AND status = 'pending'"""
 SQL_NEXT_DUE: Final = """
 SELECT MIN(o.due_at) FROM outbox AS o LEFT JOIN subscribers AS s ON s.chat_id = o.chat_id
-WHERE o.status = 'pending' AND COALESCE(s.status, 'active') = 'active'"""
+WHERE o.status = 'pending' AND o.broadcast_id IS NULL AND COALESCE(s.status, 'active') = 'active'
+"""
 SQL_FOR_CHAT: Final = """
 SELECT id, chat_id, kind, payload, due_at, attempts FROM outbox
 WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id"""
@@ -185,7 +184,7 @@ class OutboxStore:
             )
 
     async def due(self, now: datetime, *, limit: int = DEFAULT_BATCH) -> list[OutboxItem]:
-        """Return pending rows due by ``now`` whose chat has not blocked the bot, oldest first."""
+        """Return due pending rows (not broadcasts) of chats that have not blocked the bot."""
         rows = await self._db.fetchall(SQL_DUE, {"now": utc_text(now), "limit": limit})
         return [_item(row) for row in rows]
 
@@ -238,14 +237,10 @@ class OutboxStore:
         return await self._db.execute(SQL_RELEASE, params) == 1
 
     async def recover_in_flight(self) -> int:
-        """At start-up, settle rows a crash left ``sending``; return how many.
+        """At start-up, put rows a crash left ``sending`` back to pending; return how many.
 
-        Notices and previews go back to ``pending`` (sent at least once: a crash between
-        Telegram's answer and :meth:`mark_sent` repeats the few in flight); other kinds
-        become ``unknown``, never sent twice.
+        Every kind is sent at least once: a crash between Telegram's answer and
+        :meth:`mark_sent` repeats the few rows that were in flight.
         """
-        kinds = json.dumps(RESEND_AFTER_CRASH)
         async with self._db.transaction():
-            resent = await self._db.execute(SQL_RECOVER_RESEND, (kinds,))
-            unknown = await self._db.execute(SQL_RECOVER_UNKNOWN, (kinds,))
-        return resent + unknown
+            return await self._db.execute(SQL_RECOVER)

@@ -23,6 +23,7 @@ Routes:
     - ``POST /_sandbox/fault`` ``{"chat_id": 1, "kind": "blocked", "count": null}``
     - ``POST /_sandbox/clear_faults`` ``{"chat_id": 1}`` (omit chat_id for all chats)
     - ``POST /_sandbox/flood`` ``{"enabled": true}``
+    - ``POST /_sandbox/storm`` ``{"seconds": 5, "retry_after": 2}``: every send answered 429
     - ``GET /_sandbox/idle?chat_id=1&quiet=1.0&timeout=10`` -> waits like ``wait_idle``
 
 Deliberate differences from the real server: HTML is strict by default (a bare ``&`` or ``>``

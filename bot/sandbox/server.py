@@ -239,6 +239,9 @@ class Sandbox:
         self._last_activity: dict[int, float] = {}
         self._last_activity_any = 0.0
         self._in_flight = 0
+        self._storm_until = -1.0
+        self._storm_retry_after = 1
+        self.storm_refusals = 0
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._handlers: dict[str, Callable[[dict[str, Any], Method], Any]] = {
@@ -450,6 +453,17 @@ class Sandbox:
             raise ValueError(f"unknown fault kind {kind!r}")
         self._faults.setdefault(chat_id, []).append(_Fault(kind, count))
 
+    def storm(self, seconds: float, retry_after: int) -> None:
+        """Refuse every send with 429 and ``retry_after`` for the next ``seconds`` seconds.
+
+        A flood storm as Telegram sends when a bot exceeded its limits: independent of flood
+        emulation, every send*, copy* and forward* call is refused until the window ends.
+        """
+        if retry_after < 1:
+            raise ValueError("retry_after is at least 1 second")
+        self._storm_until = self._clock() + seconds
+        self._storm_retry_after = retry_after
+
     def clear_faults(self, chat_id: int | None = None) -> None:
         """Remove injected faults for one chat or for all chats."""
         if chat_id is None:
@@ -460,6 +474,10 @@ class Sandbox:
     def messages(self, chat_id: int) -> list[SentMessage]:
         """Return the bot's messages in a chat, in order, with their current state."""
         return [m for m in self._messages.get(chat_id, {}).values() if m.outgoing]
+
+    def received(self, chat_id: int) -> list[SentMessage]:
+        """Return the users' messages in a chat, in order, with their state (e.g. deleted)."""
+        return [m for m in self._messages.get(chat_id, {}).values() if not m.outgoing]
 
     def last_message(self, chat_id: int) -> SentMessage | None:
         """Return the bot's latest message in a chat (deleted ones included)."""
@@ -712,6 +730,13 @@ class Sandbox:
             call.chat_id = query.chat_id if query else None
         if call.chat_id is not None and name.startswith(("send", "copy", "forward")):
             self._check_faults(call.chat_id)
+        if counts_for_flood(name) and self._clock() < self._storm_until:
+            self.storm_refusals += 1
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {self._storm_retry_after}",
+                retry_after=self._storm_retry_after,
+            )
         if self.flood_enabled and counts_for_flood(name):
             retry_after = self._flood.acquire(call.chat_id)
             if retry_after is not None:
@@ -1193,6 +1218,9 @@ class Sandbox:
         if action == "clear_faults":
             chat_id = body.get("chat_id")
             self.clear_faults(None if chat_id is None else int(chat_id))
+            return True
+        if action == "storm":
+            self.storm(float(body["seconds"]), int(body["retry_after"]))
             return True
         if action == "flood":
             self.set_flood(bool(body["enabled"]))

@@ -1,0 +1,313 @@
+"""The broadcast runner: sends running broadcasts from the outbox, starts planned ones.
+
+It is separate from the reminder dispatcher, so a broadcast to 100,000 people never holds up a
+reminder: a wake-up (the ``broadcasts`` job, an admin's action) starts one background drain
+task if none runs, and returns at once. The drain starts planned broadcasts whose time has come
+(the database is the truth, the clock is injectable), then sends every running broadcast's
+pending rows through the shared ``SendBudget`` (bulk lane, so replies keep priority).
+
+Crash safety: exactly ``MAX_IN_FLIGHT`` workers each take one row at a time: claim it
+(``sending``, committed before the request leaves), send, record the outcome. So at most five
+rows are ever ``sending``; after ``kill -9`` they go back to pending at start-up and are sent
+again (the only duplicates), and the drain resumes by itself where it stopped.
+
+Outcomes: sent; 403 or "chat not found" -> ``blocked`` and the subscriber is marked blocked;
+a timeout after the request left -> ``unknown``, never resent; a 429 that outlasts
+SendBudget's retries -> back to pending (SendBudget holds every push until ``retry_after``);
+other errors -> ``failed`` after push's bounded retries with backoff.
+
+Progress: one status message to the admin, edited at most every ``PROGRESS_INTERVAL``
+seconds, and at the end the report (delivered, blocked, failed, unknown, skipped, duration).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Final
+
+from babel.dates import format_datetime, format_timedelta
+from babel.numbers import format_decimal
+from telegram.error import BadRequest, TelegramError
+
+from bot.sender import PushOutcome, push_content
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from zoneinfo import ZoneInfo
+
+    from telegram import Bot
+
+    from bot.clock import Clock
+    from bot.i18n import Translator
+    from storage.broadcasts import (
+        AudienceParams,
+        Broadcast,
+        BroadcastStore,
+        Counts,
+        PendingRow,
+    )
+    from storage.outbox import OutboxStore
+    from storage.subscriptions import SubscriptionStore
+
+MAX_IN_FLIGHT: Final = 5
+BATCH: Final = 500
+PROGRESS_INTERVAL: Final = 3.0  # seconds between edits of the status message
+STOP_GRACE: Final = 5.0  # seconds a stop waits for the sends in flight
+
+log = logging.getLogger(__name__)
+
+
+def status_text(
+    tr: Translator,
+    tz: ZoneInfo,
+    broadcast: Broadcast,
+    counts: Counts,
+    *,
+    duration: timedelta | None = None,
+) -> str:
+    """Return the admin's status message (HTML) for a broadcast in its current state."""
+    _ = tr.gettext
+
+    def number(n: int) -> str:
+        return format_decimal(n, locale=tr.locale)
+
+    values = {
+        "id": broadcast.id,
+        "done": number(counts.done),
+        "total": number(counts.total),
+    }
+    if broadcast.status == "planned" and broadcast.planned_at is not None:
+        when = format_datetime(broadcast.planned_at, "short", tzinfo=tz, locale=tr.locale)
+        return _("Circular #{id} is planned for {when}.").format(id=broadcast.id, when=when)
+    if broadcast.status == "running":
+        return _("Circular #{id}: sent {done} of {total} …").format(**values)
+    if broadcast.status == "paused":
+        return _("Circular #{id} is paused: sent {done} of {total}.").format(**values)
+    if broadcast.status == "draft":
+        return _("Circular #{id} has not been sent yet.").format(id=broadcast.id)
+    head = (
+        _("Circular #{id} was cancelled.")
+        if broadcast.status == "cancelled"
+        else _("Circular #{id} has been sent.")
+    )
+    lines = [
+        f"<b>{html.escape(head.format(id=broadcast.id))}</b>",
+        _("Delivered: {n}").format(n=number(counts.sent)),
+        _("Blocked or unreachable: {n}").format(n=number(counts.blocked)),
+        _("Failed: {n}").format(n=number(counts.failed)),
+        _("Unknown (may have arrived): {n}").format(n=number(counts.unknown)),
+        _("Skipped (unsubscribed or cancelled): {n}").format(n=number(counts.skipped)),
+    ]
+    if duration is not None:
+        lines.append(_("Duration: {duration}").format(duration=format_duration(tr, duration)))
+    return "\n".join(lines)
+
+
+def format_duration(tr: Translator, duration: timedelta) -> str:
+    """Return a duration like "1 Stunde 2 Minuten 5 Sekunden" (Babel, exact to the second)."""
+    seconds = max(0, round(duration.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [
+        format_timedelta(timedelta(seconds=amount * unit), threshold=1, locale=tr.locale)
+        for amount, unit in ((hours, 3600), (minutes, 60), (seconds, 1))
+        if amount
+    ]
+    return " ".join(parts) or format_timedelta(timedelta(0), locale=tr.locale)
+
+
+@dataclass
+class Broadcaster:
+    """Sends running broadcasts and starts planned ones; at most one drain runs at a time."""
+
+    bot: Bot
+    store: BroadcastStore
+    outbox: OutboxStore
+    subscriptions: SubscriptionStore
+    clock: Clock
+    tr: Translator
+    tz: ZoneInfo
+    progress_interval: float = PROGRESS_INTERVAL
+    in_flight: int = MAX_IN_FLIGHT
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _again: bool = field(default=False, repr=False)
+    _stopping: bool = field(default=False, repr=False)
+    _edited: dict[int, str] = field(default_factory=dict, repr=False)
+
+    def wake(self) -> asyncio.Task[None]:
+        """Start a drain in the background unless one runs (then it looks once more)."""
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return self._task
+        self._stopping = False
+        self._task = asyncio.get_running_loop().create_task(
+            self._drain(), name="netzwerkbot-broadcasts"
+        )
+        self._task.add_done_callback(_log_failure)
+        return self._task
+
+    async def run(self) -> None:
+        """Wake the runner and wait until it has nothing left to do (tests, the CLI)."""
+        await asyncio.shield(self.wake())
+
+    async def stop(self) -> None:
+        """Take no new rows, let the sends in flight finish (a few seconds), then stop."""
+        task = self._task
+        if task is None or task.done():
+            return
+        self._stopping = True
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        except (TelegramError, OSError):  # logged by _log_failure
+            pass
+
+    async def refresh(self, broadcast_id: int) -> None:
+        """Bring the admin's status message up to date (after pause, resume, cancel)."""
+        broadcast = await self.store.get(broadcast_id)
+        if broadcast is not None:
+            await self._show(broadcast)
+
+    # ------------------------------------------------------------------ the drain
+
+    async def _drain(self) -> None:
+        while not self._stopping:
+            self._again = False
+            now = self.clock.now()
+            for broadcast_id in await self.store.due_planned(now):
+                recipients = await self.store.start(broadcast_id, by=None, now=now)
+                if recipients is not None:
+                    log.info(
+                        "Started planned broadcast %d (%d recipients)", broadcast_id, recipients
+                    )
+            for broadcast in await self.store.with_status("running"):
+                if self._stopping:
+                    return
+                await self._deliver(broadcast)
+            if not self._again:
+                return
+
+    async def _deliver(self, broadcast: Broadcast) -> None:
+        """Send a running broadcast's pending rows until none is left or it stops running."""
+        if broadcast.status_message_id is None:
+            broadcast = await self._open_status(broadcast)
+        audience = await self.store.params(broadcast.audience)
+        progress = asyncio.get_running_loop().create_task(self._progress(broadcast))
+        try:
+            while not self._stopping:
+                rows = await self.store.pending(broadcast.id, limit=BATCH)
+                if not rows:
+                    break
+                queue = iter(rows)
+                results = await asyncio.gather(
+                    *(self._worker(broadcast, audience, queue) for _ in range(self.in_flight))
+                )
+                if not all(results):
+                    break  # paused or cancelled
+        finally:
+            progress.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await progress
+        if self._stopping:
+            return
+        if await self.store.finish(broadcast.id, now=self.clock.now()):
+            log.info("Broadcast %d is done", broadcast.id)
+        await self.refresh(broadcast.id)
+
+    async def _worker(
+        self, broadcast: Broadcast, audience: AudienceParams, queue: Iterator[PendingRow]
+    ) -> bool:
+        """Send rows from the shared queue one at a time; False once the broadcast halted."""
+        for row in queue:  # one shared iterator: every row goes to one worker
+            if self._stopping:
+                return True
+            claimed = await self.store.claim(row, audience)
+            if claimed is None:
+                current = await self.store.get(broadcast.id)
+                if current is None or current.status != "running":
+                    return False
+                continue  # skipped meanwhile (the recipient blocked the bot)
+            if claimed == "sending":
+                await self._send(broadcast, row)
+        return True
+
+    async def _send(self, broadcast: Broadcast, row: PendingRow) -> None:
+        result = await push_content(self.bot, row.chat_id, broadcast.content)
+        now = self.clock.now()
+        if result.outcome is PushOutcome.SENT:
+            await self.outbox.mark_sent(row.id, now=now)
+        elif result.outcome is PushOutcome.UNKNOWN:
+            # The request may have arrived; sending again could repeat it.
+            await self.outbox.mark_unknown(row.id, error=result.error)
+        elif result.outcome is PushOutcome.BLOCKED:
+            await self.outbox.mark_blocked(row.id, error=result.error)
+            await self.subscriptions.mark_blocked(row.chat_id, now=now)
+        elif result.retry_after is not None:
+            # Flood control outlasted SendBudget's retries; the lane waits, the row waits.
+            await self.outbox.release(row.id, error=result.error)
+        else:
+            log.warning("A broadcast message failed: %s", result.error)
+            await self.outbox.mark_failed(row.id, error=result.error)
+
+    # ------------------------------------------------------------------ the status message
+
+    async def _open_status(self, broadcast: Broadcast) -> Broadcast:
+        """Send the status message of a broadcast that has none yet and remember it."""
+        counts = await self.store.counts(broadcast.id)
+        text = status_text(self.tr, self.tz, broadcast, counts)
+        try:
+            message = await self.bot.send_message(broadcast.status_chat_id, text)
+        except TelegramError:
+            log.warning("Could not send a broadcast's status message", exc_info=True)
+            return broadcast
+        await self.store.set_status_message(
+            broadcast.id, broadcast.status_chat_id, message.message_id
+        )
+        self._edited[broadcast.id] = text
+        return await self.store.get(broadcast.id) or broadcast
+
+    async def _progress(self, broadcast: Broadcast) -> None:
+        """Edit the status message every few seconds while the broadcast is sent."""
+        while True:
+            await asyncio.sleep(self.progress_interval)
+            await self.refresh(broadcast.id)
+
+    async def _show(self, broadcast: Broadcast) -> None:
+        """Edit the status message to show the broadcast's state, if it changed."""
+        if broadcast.status_message_id is None:
+            return
+        counts = await self.store.counts(broadcast.id)
+        duration = None
+        if broadcast.started_at is not None and broadcast.finished_at is not None:
+            duration = broadcast.finished_at - broadcast.started_at
+        text = status_text(self.tr, self.tz, broadcast, counts, duration=duration)
+        if self._edited.get(broadcast.id) == text:
+            return
+        try:
+            await self.bot.edit_message_text(
+                text, chat_id=broadcast.status_chat_id, message_id=broadcast.status_message_id
+            )
+        except BadRequest as error:
+            if "not modified" not in error.message.lower():
+                log.warning("Could not edit a broadcast's status message: %s", error.message)
+                return
+        except TelegramError:
+            log.warning("Could not edit a broadcast's status message", exc_info=True)
+            return
+        self._edited[broadcast.id] = text
+        if broadcast.status in ("done", "cancelled"):
+            self._edited.pop(broadcast.id, None)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """Log a drain that ended with an error; the next wake-up starts a fresh one."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("The broadcast runner failed", exc_info=error)

@@ -25,6 +25,7 @@ from bot.sender import rate_limiter
 from bot.updates import PerChatUpdateProcessor
 from handlers import (
     admin,
+    broadcast,
     events,
     fallback,
     meetings,
@@ -128,6 +129,7 @@ def build_application(
             *reminders.handlers(),
             *membership.handlers(),
             *admin.handlers(),
+            *broadcast.handlers(),
             *meetings.handlers(),
             *questions.handlers(),
             *fallback.handlers(),

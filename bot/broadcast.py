@@ -28,19 +28,19 @@ import html
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_decimal
 from telegram.error import BadRequest, TelegramError
 
-from bot.sender import PushOutcome, push_content
+from bot.sender import BULK, PushOutcome, push_content
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from zoneinfo import ZoneInfo
 
-    from telegram import Bot
+    from telegram.ext import ExtBot
 
     from bot.clock import Clock
     from bot.i18n import Translator
@@ -125,7 +125,7 @@ def format_duration(tr: Translator, duration: timedelta) -> str:
 class Broadcaster:
     """Sends running broadcasts and starts planned ones; at most one drain runs at a time."""
 
-    bot: Bot
+    bot: ExtBot[Any]
     store: BroadcastStore
     outbox: OutboxStore
     subscriptions: SubscriptionStore
@@ -264,7 +264,11 @@ class Broadcaster:
         counts = await self.store.counts(broadcast.id)
         text = status_text(self.tr, self.tz, broadcast, counts)
         try:
-            message = await self.bot.send_message(broadcast.status_chat_id, text)
+            # The bulk lane waits for the admin's chat to be free (the confirmation went out
+            # a moment ago) and retries a 429, so the status message is not lost.
+            message = await self.bot.send_message(
+                broadcast.status_chat_id, text, rate_limit_args=BULK
+            )
         except TelegramError:
             log.warning("Could not send a broadcast's status message", exc_info=True)
             return broadcast

@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot, JobQueue
 
 from bot import errors
+from bot.account import FEATURE_ACCOUNT, Keyring, Passwords, load_key
 from bot.broadcast import Broadcaster
 from bot.clock import Clock, SystemClock
 from bot.commands import MEMBER_COMMANDS
@@ -20,10 +21,12 @@ from bot.context import SERVICES_KEY, BotContext, Services, Stores
 from bot.dispatch import WAKE_INTERVAL, WEEKLY_PREVIEW_TIME, Dispatcher, make_weekly_previews
 from bot.http import AiohttpRequest
 from bot.i18n import translator
-from bot.logs import protect_secret, quiet_noisy_loggers
+from bot.logs import protect_secret, protect_secrets, quiet_noisy_loggers
+from bot.mail import MailQueue, SmtpSender
 from bot.sender import rate_limiter
 from bot.updates import PerChatUpdateProcessor
 from handlers import (
+    account,
     admin,
     broadcast,
     events,
@@ -31,6 +34,7 @@ from handlers import (
     meetings,
     membership,
     networks,
+    privacy,
     questions,
     reminders,
     start,
@@ -40,7 +44,9 @@ from handlers import help as help_
 from storage.admins import AdminStore
 from storage.broadcasts import BroadcastStore
 from storage.catalog import CatalogStore
+from storage.codes import AccountStore
 from storage.db import Database
+from storage.members import MemberStore
 from storage.migrations import migrate
 from storage.outbox import OutboxStore
 from storage.reminders import ReminderStore
@@ -61,8 +67,11 @@ BotApp: TypeAlias = Application[
 # The fallbacks share the features' group, last, so they only take what no feature took.
 GROUP_BEFORE: Final = -1  # looks at every update (non-blocking), answers nothing
 GROUP_FEATURES: Final = 0
+# An open account dialog (/konto, /kennwort) takes its chat's messages before anything
+# else and stops them there (ApplicationHandlerStop); other chats pass through.
+GROUP_DIALOGS: Final = -2
 # What the bot can do beyond answering; answers and cards offer only what exists.
-FEATURES: Final = frozenset({"subscriptions"})
+FEATURES: Final = frozenset({"subscriptions", FEATURE_ACCOUNT})
 
 # Long polling: how long one getUpdates call may wait on the server.
 POLL_TIMEOUT: Final = 10
@@ -88,6 +97,9 @@ def build_application(
     # (deprecated int seconds) whenever a 429 arrives otherwise.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     protect_secret(settings.require_token())
+    protect_secrets(settings.secret_key, settings.smtp.password if settings.smtp else None)
+    if settings.smtp is None:  # no e-mail, no codes: answers point to the website
+        features -= {FEATURE_ACCOUNT}
     quiet_noisy_loggers()
     services = Services(
         settings=settings,
@@ -119,6 +131,7 @@ def build_application(
     # Note: order matters. Commands and buttons first, then free text, then the fallbacks
     # that answer everything no feature took (stickers, unknown commands, forged buttons).
     app.add_handlers(admin.menu_handlers(), group=GROUP_BEFORE)
+    app.add_handlers(account.dialog_handlers(), group=GROUP_DIALOGS)
     app.add_handlers(
         [
             *start.handlers(),
@@ -129,6 +142,8 @@ def build_application(
             *reminders.handlers(),
             *membership.handlers(),
             *admin.handlers(),
+            *account.handlers(),
+            *privacy.handlers(),
             *broadcast.handlers(),
             *meetings.handlers(),
             *questions.handlers(),
@@ -165,6 +180,8 @@ async def _post_init(app: BotApp) -> None:
             reminders=ReminderStore(db),
             outbox=OutboxStore(db),
             admins=AdminStore(db, permanent=settings.admins),
+            members=MemberStore(db, passwords=Passwords(settings.hash_cost)),
+            accounts=AccountStore(db),
             broadcasts=BroadcastStore(db),
         )
         if await stores.catalog.is_empty():
@@ -176,6 +193,7 @@ async def _post_init(app: BotApp) -> None:
         recovered = await stores.reminders.recover_in_flight()
         recovered += await stores.outbox.recover_in_flight()
         await stores.broadcasts.recover()
+        await stores.accounts.load()
         if recovered:
             log.warning("Recovered %d sends that were in flight at the last stop", recovered)
     except BaseException:
@@ -198,6 +216,7 @@ async def _post_init(app: BotApp) -> None:
         tz=settings.timezone,
     )
     services.attach(stores, dispatcher, broadcaster)
+    _start_accounts(services)
     schedule_jobs(app)
     await set_command_menu(app)
 
@@ -212,11 +231,29 @@ async def _post_stop(app: BotApp) -> None:
 async def _post_shutdown(app: BotApp) -> None:
     """Stop the dispatcher and close what post_init opened."""
     await _post_stop(app)
+    await _stop_accounts(services_of(app))
     stores, dispatcher = services_of(app).detach()
     if dispatcher is not None:
         await dispatcher.stop()
     if stores is not None:
         await stores.db.close()
+
+
+def _start_accounts(services: Services) -> None:
+    """Load the HMAC key and start the mail queue, if SMTP is configured."""
+    settings = services.settings
+    if settings.smtp is None:
+        return
+    services.keyring = Keyring(load_key(settings.secret_key, settings.database))
+    services.mail = MailQueue(SmtpSender(settings.smtp))
+    services.mail.start()
+
+
+async def _stop_accounts(services: Services) -> None:
+    """Send the mails still queued (briefly), then stop the queue; before the database."""
+    if services.mail is not None:
+        await services.mail.stop()
+        services.mail = None
 
 
 def schedule_jobs(app: BotApp) -> None:

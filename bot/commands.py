@@ -27,6 +27,11 @@ MEMBER_COMMANDS: Final[tuple[Command, ...]] = (
     Command("abo", N_("What you follow: networks, meetings, news")),
     Command("erinnerungen", N_("When reminders arrive")),
     Command("stopp", N_("Unsubscribe from everything")),
+    Command("konto", N_("Link this chat to your membership")),
+    Command("kennwort", N_("Set a new password")),
+    Command("datenschutz", N_("What I store about you")),
+    Command("meine_daten", N_("Your data as a file")),
+    Command("daten_loeschen", N_("Delete your data")),
     Command("hilfe", N_("What you can ask me")),
 )
 

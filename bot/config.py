@@ -10,12 +10,14 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.account import HashCost
 from bot.commands import N_
 from bot.schedule import DEFAULT_QUIET_HOURS, QuietHours, default_quiet_hours
 
@@ -30,6 +32,12 @@ TOKEN_PATTERN: Final = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_SEND_RATE: Final = 30.0  # Telegram's bulk limit: about 30 messages per second
 MAX_SEND_RATE: Final = 1000.0
+SmtpSecurity = Literal["none", "starttls", "tls"]
+SMTP_SECURITY: Final[tuple[SmtpSecurity, ...]] = ("none", "starttls", "tls")
+SMTP_DEFAULT_PORTS: Final[dict[SmtpSecurity, int]] = {"none": 25, "starttls": 587, "tls": 465}
+MIN_SECRET_KEY: Final = 32
+MAX_PORT: Final = 65535
+ADDRESS: Final = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 class ConfigError(Exception):
@@ -55,6 +63,18 @@ def default_database_path() -> Path:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how the bot sends e-mail (codes and confirmations)."""
+
+    host: str
+    sender: str
+    port: int = 587
+    security: SmtpSecurity = "starttls"
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)  # never printed
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment."""
 
@@ -68,6 +88,15 @@ class Settings:
     quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS
     # Pushes (reminders, notices, broadcasts) per second; 0: no limit in the bot.
     send_rate: float = DEFAULT_SEND_RATE
+    # Outgoing e-mail; None (no NETZWERKBOT_SMTP_HOST): the account commands are off.
+    smtp: SmtpSettings | None = None
+    # Key of the HMACs over codes; None: a key file beside the database (see bot.account).
+    secret_key: str | None = field(default=None, repr=False)  # never printed
+    # Whom people contact about their data; shown by /datenschutz.
+    privacy_contact: str | None = None
+    # Cost of new argon2id hashes: the library's defaults. Tests pass LIGHT_HASH_COST; there
+    # is deliberately no variable, so a deployment cannot weaken its hashes by accident.
+    hash_cost: HashCost = field(default_factory=HashCost)
 
     @classmethod
     def from_env(
@@ -98,6 +127,9 @@ class Settings:
             log_level=_log_level(get("LOG_LEVEL")),
             quiet_hours=_quiet_hours(values.get(PREFIX + "QUIET_HOURS")),
             send_rate=_send_rate(get("SEND_RATE")),
+            smtp=_smtp(get),
+            secret_key=_secret_key(get("SECRET_KEY")),
+            privacy_contact=get("PRIVACY_CONTACT") or None,
         )
 
     def require_token(self) -> str:
@@ -168,6 +200,57 @@ def _send_rate(raw: str) -> float:
             value=raw,
         )
     return rate
+
+
+def _smtp(get: Callable[[str], str]) -> SmtpSettings | None:
+    """Read the SMTP variables; None without NETZWERKBOT_SMTP_HOST."""
+    host = get("SMTP_HOST")
+    if not host:
+        return None
+    raw_security = get("SMTP_SECURITY").lower() or "starttls"
+    if raw_security not in SMTP_SECURITY:
+        raise ConfigError(
+            "NETZWERKBOT_SMTP_SECURITY",
+            N_("expected none, starttls or tls, got {value!r}"),
+            value=get("SMTP_SECURITY"),
+        )
+    security = raw_security
+    raw_port = get("SMTP_PORT")
+    port = SMTP_DEFAULT_PORTS[security]
+    if raw_port:
+        port = int(raw_port) if re.fullmatch(r"\d{1,5}", raw_port) else 0
+        if not 1 <= port <= MAX_PORT:
+            raise ConfigError(
+                "NETZWERKBOT_SMTP_PORT",
+                N_("expected a port number from 1 to 65535, got {value!r}"),
+                value=raw_port,
+            )
+    sender = get("SMTP_FROM")
+    if not ADDRESS.fullmatch(parseaddr(sender)[1]):
+        raise ConfigError(
+            "NETZWERKBOT_SMTP_FROM",
+            N_("expected the sender address, e.g. Netzwerkbot <bot@example.org>, got {value!r}"),
+            value=sender,
+        )
+    user, password = get("SMTP_USER") or None, get("SMTP_PASSWORD") or None
+    if (user is None) != (password is None):
+        missing = "NETZWERKBOT_SMTP_PASSWORD" if password is None else "NETZWERKBOT_SMTP_USER"
+        raise ConfigError(
+            missing, N_("NETZWERKBOT_SMTP_USER and NETZWERKBOT_SMTP_PASSWORD go together")
+        )
+    return SmtpSettings(
+        host=host, sender=sender, port=port, security=security, user=user, password=password
+    )
+
+
+def _secret_key(raw: str) -> str | None:
+    if raw and len(raw) < MIN_SECRET_KEY:
+        # Never echo the value: it is a secret, even a bad one.
+        raise ConfigError(
+            "NETZWERKBOT_SECRET_KEY",
+            N_("must be at least 32 characters long (e.g. from: openssl rand -hex 32)"),
+        )
+    return raw or None
 
 
 def _log_level(raw: str) -> str:

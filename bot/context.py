@@ -10,15 +10,19 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.render import RenderContext
 
 if TYPE_CHECKING:
+    from bot.account import Keyring
     from bot.broadcast import Broadcaster
     from bot.clock import Clock
     from bot.config import Settings
     from bot.dispatch import Dispatcher
     from bot.i18n import Translator
+    from bot.mail import MailQueue
     from storage.admins import AdminStore
     from storage.broadcasts import BroadcastStore
     from storage.catalog import CatalogStore
+    from storage.codes import AccountStore
     from storage.db import Database
+    from storage.members import MemberStore
     from storage.outbox import OutboxStore
     from storage.reminders import ReminderStore
     from storage.subscriptions import SubscriptionStore
@@ -40,6 +44,8 @@ class Stores:
     reminders: ReminderStore
     outbox: OutboxStore
     admins: AdminStore
+    members: MemberStore
+    accounts: AccountStore
     broadcasts: BroadcastStore
 
 
@@ -52,6 +58,9 @@ class Services:
     tr: Translator
     features: frozenset[str] = frozenset()
     seed_demo: bool = False
+    # Set in post_init when SMTP is configured: the HMAC key and the mail queue.
+    keyring: Keyring | None = field(default=None, repr=False)
+    mail: MailQueue | None = field(default=None, repr=False)
     _stores: Stores | None = field(default=None, repr=False)
     _dispatcher: Dispatcher | None = field(default=None, repr=False)
     _broadcaster: Broadcaster | None = field(default=None, repr=False)

@@ -2,10 +2,13 @@
 
 The sandbox is a small Bot API server on a free local port; the bot polls it over real
 HTTP exactly as it polls Telegram. No token and no internet are needed. The database is
-temporary unless ``--database`` is given. On a terminal the person types messages; a line
-``#N`` presses button N of the last message that has buttons. When standard input is not a
-terminal, every line is one message: the demo waits after each until the bot has been quiet
-for a second (at most ten), prints the replies and exits at the end of the input.
+temporary unless ``--database`` is given. A local SMTP server (aiosmtpd) receives the bot's
+e-mails, which are printed in the terminal, and a demo member (``DEMO_MEMBER_EMAIL``) exists,
+so the whole /konto and /kennwort flow can be tried. On a terminal the person types
+messages; a line ``#N`` presses button N of the last message that has buttons. When standard
+input is not a terminal, every line is one message: the demo waits after each until the bot
+has been quiet for a second (at most ten), prints the replies and exits at the end of the
+input.
 """
 
 from __future__ import annotations
@@ -18,12 +21,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
-from bot.app import build_application, running
+from bot.app import build_application, running, services_of
+from bot.clock import SystemClock
 from bot.i18n import translator
+from bot.mailsink import MailSink
 from bot.sandbox import Sandbox
+from storage.members import MemberRow
 
 if TYPE_CHECKING:
+    from bot.app import BotApp
     from bot.config import Settings
+    from bot.mailsink import ReceivedMail
     from bot.sandbox import SentMessage
 
 DEMO_USER_ID: Final = 4242
@@ -31,14 +39,18 @@ DEMO_USER_NAME: Final = "Demo"
 QUIET_SECONDS: Final = 1.0
 MAX_WAIT_SECONDS: Final = 10.0
 PRESS: Final = re.compile(r"^#(\d+)$")
+DEMO_MEMBER_EMAIL: Final = "demo@example.org"
+DEMO_MEMBER_NAME: Final = "Demo Mitglied"
 
 
 class Transcript:
     """Prints what the bot sent that the person has not seen yet, buttons numbered."""
 
-    def __init__(self, sandbox: Sandbox, out: TextIO) -> None:
+    def __init__(self, sandbox: Sandbox, out: TextIO, sink: MailSink | None = None) -> None:
         self._sandbox = sandbox
         self._out = out
+        self._sink = sink
+        self._mails_seen = 0
         self._seen: dict[int, tuple[int, bool]] = {}
         self.buttons: list[tuple[int, str]] = []  # (message id, callback data) of the last
 
@@ -52,7 +64,17 @@ class Transcript:
             if message.deleted:
                 continue
             self._print_message(message, edited=message.edits > 0)
+        if self._sink is not None:
+            for mail in self._sink.mails[self._mails_seen :]:
+                self._print_mail(mail)
+            self._mails_seen = len(self._sink.mails)
         self._out.flush()
+
+    def _print_mail(self, mail: ReceivedMail) -> None:
+        _ = translator().gettext
+        header = _("E-mail to {to}: {subject}").format(to=mail.to, subject=mail.subject)
+        print(f"\n── {header} ──", file=self._out)
+        print(mail.body.rstrip("\n"), file=self._out)
 
     def _print_message(self, message: SentMessage, *, edited: bool) -> None:
         _ = translator().gettext
@@ -94,14 +116,19 @@ async def run_demo(
     _ = translator().gettext
     with tempfile.TemporaryDirectory(prefix="netzwerkbot-demo-") as tmp:
         path = database or Path(tmp) / "demo.sqlite3"
-        async with Sandbox() as sandbox:
+        async with Sandbox() as sandbox, MailSink() as sink:
             demo_settings = replace(
-                settings, token=sandbox.token, api_url=sandbox.base_url, database=path
+                settings,
+                token=sandbox.token,
+                api_url=sandbox.base_url,
+                database=path,
+                smtp=sink.smtp_settings(),
             )
             app = build_application(demo_settings, seed_demo=True)
             async with running(app, drop_pending_updates=True):
+                await _add_demo_member(app)
                 sandbox.add_user(DEMO_USER_ID, first_name=DEMO_USER_NAME)
-                transcript = Transcript(sandbox, out)
+                transcript = Transcript(sandbox, out, sink)
                 interactive = stdin.isatty()
                 if interactive:
                     print(
@@ -111,8 +138,24 @@ async def run_demo(
                         ),
                         file=out,
                     )
+                    print(
+                        _(
+                            "Try /konto or /kennwort with the demo member's address {email}; "
+                            "the bot's e-mails appear here."
+                        ).format(email=DEMO_MEMBER_EMAIL),
+                        file=out,
+                    )
                 await _converse(sandbox, transcript, stdin, out, interactive=interactive)
     return 0
+
+
+async def _add_demo_member(app: BotApp) -> None:
+    """Add the demo member (in the first network of the data) unless it exists."""
+    stores = services_of(app).stores
+    catalog = await stores.catalog.current()
+    network = catalog.networks[0].slug
+    row = MemberRow(1, DEMO_MEMBER_EMAIL, DEMO_MEMBER_NAME, network)
+    await stores.members.import_members([row], now=SystemClock().now())
 
 
 async def _converse(

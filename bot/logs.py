@@ -1,4 +1,10 @@
-"""Logging set-up: nothing is configured on import; secrets never reach a log line."""
+"""Logging set-up: nothing is configured on import; secrets never reach a log line.
+
+Secrets (the token, ``NETZWERKBOT_SECRET_KEY``, the SMTP password) are redacted from every
+record at every level. PTB's DEBUG lines that carry whole updates and Bot API parameters
+(and so every message text, a typed password among them) keep only the update id or the
+endpoint, so not even DEBUG logs hold what people write.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,16 @@ from typing import Any, Final
 REDACTED: Final = "[REDACTED]"
 FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _FORMATTER: Final = logging.Formatter()
+# PTB's DEBUG messages whose arguments are whole updates or Bot API payloads: only the first
+# argument (an endpoint) is kept, or for updates their id.
+_PAYLOAD_MESSAGES: Final = frozenset(
+    {
+        "Processing update %s",
+        "Dropping pending update: %s",
+        "Calling Bot API endpoint `%s` with parameters `%s`",
+        "Call to Bot API endpoint `%s` finished with return value `%s`",
+    }
+)
 
 
 class _Redactor:
@@ -45,6 +61,8 @@ class _Redactor:
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
+            if record.msg in _PAYLOAD_MESSAGES and record.name.startswith("telegram"):
+                _strip_payload(record)
             try:
                 message = record.getMessage()
             except (TypeError, ValueError):  # a malformed call; let logging report it
@@ -60,12 +78,29 @@ class _Redactor:
         logging.setLogRecordFactory(factory)
 
 
+def _strip_payload(record: logging.LogRecord) -> None:
+    """Replace the payload arguments of one of PTB's DEBUG messages by a placeholder."""
+    args = record.args if isinstance(record.args, tuple) else (record.args,)
+    if len(args) == 2:  # (endpoint, payload)
+        record.args = (args[0], "…")
+    else:
+        update_id = getattr(args[0], "update_id", None) if args else None
+        record.args = (f"<update {update_id}>",)
+
+
 _REDACTOR: Final = _Redactor()
 
 
 def protect_secret(secret: str) -> None:
     """Keep ``secret`` (the bot token) out of every log line, at every level."""
     _REDACTOR.protect(secret)
+
+
+def protect_secrets(*secrets: str | None) -> None:
+    """Keep each given secret (those that are set) out of every log line, at every level."""
+    for secret in secrets:
+        if secret:
+            _REDACTOR.protect(secret)
 
 
 def redact(text: str) -> str:
@@ -88,3 +123,5 @@ def quiet_noisy_loggers() -> None:
     # httpx logs every request URL at INFO; the redaction stays as a second line of defence.
     for name in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters (e-mail addresses among them).
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)

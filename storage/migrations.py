@@ -347,7 +347,60 @@ BROADCASTS: Final = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG, SUBSCRIPTIONS, ADMINS, BROADCASTS)
+# Member accounts. `members` is the embedded member directory (storage/members.py): e-mail
+# addresses stored normalised (lower-case) and unique, a password only as an argon2id hash,
+# and at most one linked Telegram user per member and member per user (in a private chat the
+# user id is the chat id). `account_flows` is the state of the /konto and /kennwort dialogs,
+# one row per chat, so that it lives in the database and /daten_loeschen reaches it: the step,
+# the code only as an HMAC, wrong entries so far, the step's deadline, and a nonce that the
+# background mail job must match. `account_requests` counts code requests per chat and per
+# address (by its HMAC) for the rate limits; rows older than the window are pruned.
+MEMBERS: Final = Migration(
+    "0005_members",
+    (
+        """
+        CREATE TABLE members (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            network_slug TEXT REFERENCES networks (slug) ON UPDATE CASCADE ON DELETE SET NULL,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+            password_hash TEXT,
+            password_changed_at TEXT,
+            telegram_user_id INTEGER UNIQUE,
+            linked_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK ((telegram_user_id IS NULL) = (linked_at IS NULL))
+        )""",
+        "CREATE INDEX members_network ON members (network_slug)",
+        """
+        CREATE TABLE account_flows (
+            chat_id INTEGER PRIMARY KEY,
+            nonce TEXT NOT NULL,
+            purpose TEXT NOT NULL CHECK (purpose IN ('link', 'password')),
+            step TEXT NOT NULL CHECK (step IN ('email', 'code', 'password')),
+            member_id INTEGER REFERENCES members (id) ON DELETE CASCADE,
+            code_digest TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts BETWEEN 0 AND 5),
+            started_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            CHECK (step <> 'password' OR member_id IS NOT NULL)
+        )""",
+        "CREATE INDEX account_flows_member ON account_flows (member_id)",
+        """
+        CREATE TABLE account_requests (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER,
+            email_digest TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX account_requests_email ON account_requests (email_digest, at)",
+        "CREATE INDEX account_requests_chat ON account_requests (chat_id, at)",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG, SUBSCRIPTIONS, ADMINS, BROADCASTS, MEMBERS)
 
 
 def _utc_now() -> datetime:

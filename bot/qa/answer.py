@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 from babel.dates import format_date
 
 from bot import callbacks
+from bot.account import CB_PASSWORD, FEATURE_ACCOUNT
 from bot.commands import MEMBER_COMMANDS
 from bot.qa.entities import extract
 from bot.qa.intents import NEVER_KNOWN, TOPIC_SETTINGS, Understanding, member_facts
@@ -713,10 +714,18 @@ def _unsubscribe_reply(ctx: RenderContext, u: Understanding) -> Reply:
 def _account_reply(ctx: RenderContext) -> Reply:
     _ = ctx.tr.gettext
     alliance = ctx.catalog.alliance
-    if "account" in ctx.features:
+    if FEATURE_ACCOUNT in ctx.features:
+        # Hand over to the bot's own password dialog (handlers/account.py).
         entry = next((f for f in ctx.catalog.faq if f.id == "faq-kennwort"), None)
         if entry is not None:
-            return Reply(esc(entry.answer))
+            text = "{}\n\n{}".format(
+                esc(entry.answer),
+                _(
+                    "Here in the chat: send {command}, or tap the button. You confirm with a "
+                    "code by e-mail, then set a new password."
+                ).format(command="/kennwort"),
+            )
+            return Reply(text, ((Button(_("Set a new password"), data=CB_PASSWORD),),))
     recovery = esc(alliance.recovery_label or "", 60) if alliance else ""
     website = alliance.website if alliance else None
     if not recovery or not website:

@@ -1,0 +1,148 @@
+"""``netzwerkbot members import|list|check-password``: the member directory from the shell.
+
+``import FILE.csv`` adds or updates members (columns ``email,name,network``; a file with a
+bad row changes nothing and every bad row is listed with its line number); ``list`` shows
+them; ``check-password EMAIL`` reads a password from standard input (one trailing newline
+stripped) and exits 0 if it is the member's current one, so an operator or a test can verify
+a login without a web portal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TextIO
+
+from bot.account import Passwords, normalize_email
+from bot.clock import SystemClock
+from bot.i18n import translator
+from storage.db import Database
+from storage.members import MemberImportError, MemberStore, parse_members_csv
+from storage.migrations import migrate
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Awaitable, Callable
+
+    from bot.config import Settings
+
+COMMAND: Final = "members"
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+
+
+def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``members`` with its subcommands to the ``netzwerkbot`` command line."""
+    _ = translator().gettext
+    members = subparsers.add_parser(COMMAND, help=_("manage the member directory"))
+    actions = members.add_subparsers(dest="members_command", required=True, metavar="ACTION")
+    importer = actions.add_parser(
+        "import", help=_("add or update members from a CSV file (columns email,name,network)")
+    )
+    importer.add_argument(
+        "file", type=Path, help=_("CSV file with the columns email,name,network")
+    )
+    actions.add_parser("list", help=_("list the members"))
+    check = actions.add_parser(
+        "check-password",
+        help=_("check a member's password, read from standard input (exit code 0: it matches)"),
+    )
+    check.add_argument("email", help=_("the member's e-mail address"))
+
+
+async def run(
+    args: argparse.Namespace,
+    settings: Settings,
+    *,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run a ``members`` subcommand; return the exit code."""
+    stdin, out, err = stdin or sys.stdin, out or sys.stdout, err or sys.stderr
+    db = await Database.open(settings.database)
+    try:
+        await migrate(db)
+        store = MemberStore(db, passwords=Passwords(settings.hash_cost))
+        commands: dict[str, Callable[[], Awaitable[int]]] = {
+            "import": lambda: _import(store, args.file, out, err),
+            "list": lambda: _list(store, out),
+            "check-password": lambda: _check(store, args.email, stdin, out, err),
+        }
+        return await commands[args.members_command]()
+    finally:
+        await db.close()
+
+
+async def _import(store: MemberStore, path: Path, out: TextIO, err: TextIO) -> int:
+    """Import a member file; a bad file changes nothing."""
+    tr = translator()
+    _ = tr.gettext
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        message = _("Cannot read {path}: {error}").format(path=path, error=type(error).__name__)
+        print(message, file=err)
+        return EXIT_FAILED
+    rows, problems = parse_members_csv(text)
+    try:
+        counts = await store.import_members(rows, problems=problems, now=SystemClock().now())
+    except MemberImportError as error:
+        print(_("{path} was not imported.").format(path=path), file=err)
+        for problem in error.problems:
+            print(problem.describe(_), file=err)
+        return EXIT_FAILED
+    print(
+        _("Members imported: {inserted} new, {updated} changed, {unchanged} unchanged.").format(
+            inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged
+        ),
+        file=out,
+    )
+    return EXIT_OK
+
+
+async def _list(store: MemberStore, out: TextIO) -> int:
+    """Print the members as tab-separated lines under a header."""
+    tr = translator()
+    _ = tr.gettext
+    members = await store.all()
+    header = (_("E-mail"), _("Name"), _("Network"), _("Status"), _("Password"), _("Telegram"))
+    print("\t".join(header), file=out)
+    for member in members:
+        row = (
+            member.email,
+            member.name,
+            member.network or "-",
+            _("active") if member.active else _("inactive"),
+            _("set") if member.has_password else _("not set"),
+            _("linked") if member.telegram_user_id is not None else "-",
+        )
+        print("\t".join(row), file=out)
+    print(
+        tr.ngettext("{count} member", "{count} members", len(members)).format(count=len(members)),
+        file=out,
+    )
+    return EXIT_OK
+
+
+async def _check(
+    store: MemberStore, raw_email: str, stdin: TextIO, out: TextIO, err: TextIO
+) -> int:
+    """Tell whether the password on standard input is the member's; exit 0 if so."""
+    _ = translator().gettext
+    email = normalize_email(raw_email)
+    if email is None:
+        print(_("{value!r} is not an e-mail address").format(value=raw_email), file=err)
+        return EXIT_USAGE
+    password = stdin.read()
+    # Exactly one trailing newline (as echo or a heredoc adds) is not part of the password.
+    password = (
+        password.removesuffix("\r\n") if password.endswith("\r\n") else password.removesuffix("\n")
+    )
+    if await store.check_password(email, password):
+        print(_("The password matches."), file=out)
+        return EXIT_OK
+    print(_("The password does not match (or there is no such active member)."), file=out)
+    return EXIT_FAILED

@@ -1,0 +1,575 @@
+"""Member accounts: /konto (link the chat), /konto_trennen, /kennwort (a new password).
+
+Both dialogs prove the mailbox with a fresh code by e-mail, also in a linked chat: holding
+the phone is not holding the membership. The dialog state lives in the database
+(``storage.codes``); while a chat has an open dialog, its text goes to the dialog first
+(:func:`dialog_handlers`, an earlier handler group), any other command ends the dialog, and
+"abbrechen" or the button cancels it.
+
+No account enumeration: after an address, the reply is the same text whether or not a member
+has it, and it is sent before anything that depends on the address's existence; the lookup,
+the code and the mail follow as a job of the background mail queue (``bot.mail``). The only
+work before the reply is the rate-limit count, which is the same for every address.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final
+
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.account import (
+    CB_CANCEL,
+    CB_PASSWORD,
+    CB_UNLINK,
+    CODE_TTL,
+    FEATURE_ACCOUNT,
+    MAX_CODE_ATTEMPTS,
+    MIN_PASSWORD_LENGTH,
+    PasswordProblem,
+    Purpose,
+    check_password,
+    generate_code,
+    mask_email,
+    normalize_email,
+    parse_code,
+)
+from bot.mail import Mail
+from bot.replies import Button, Reply
+from storage.codes import CodeOutcome, RequestOutcome, Step
+from storage.members import UnknownMember
+
+if TYPE_CHECKING:
+    from telegram import Message, Update
+    from telegram.ext import BaseHandler
+
+    from bot.account import Keyring
+    from bot.context import BotContext, Services
+    from bot.i18n import Translator
+    from bot.mail import MailQueue
+    from storage.codes import Flow
+    from storage.members import Member
+
+log = logging.getLogger(__name__)
+
+CANCEL_WORDS: Final = frozenset({"abbrechen", "abbruch", "stopp", "stop", "cancel", "ende"})
+CODE_MINUTES: Final = int(CODE_TTL.total_seconds() // 60)
+# For this long after its deadline, a dialog still answers its chat's next message with a
+# notice that it has ended (a late code, a late password: deleted all the same).
+EXPIRED_NOTICE: Final = timedelta(hours=1)
+PRIVATE_MESSAGE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """Return this feature's commands and buttons in priority order."""
+    return [
+        CommandHandler("konto", show_account),
+        CommandHandler("konto_trennen", unlink_account),
+        CommandHandler("kennwort", start_password),
+        CallbackQueryHandler(start_password_button, pattern=rf"^{re.escape(CB_PASSWORD)}$"),
+        CallbackQueryHandler(unlink_button, pattern=rf"^{re.escape(CB_UNLINK)}$"),
+        CallbackQueryHandler(cancel_button, pattern=rf"^{re.escape(CB_CANCEL)}$"),
+    ]
+
+
+def dialog_handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """Return the handler that gives an open dialog its chat's messages (an earlier group)."""
+    return [MessageHandler(PRIVATE_MESSAGE, continue_dialog)]
+
+
+# --- texts -------------------------------------------------------------------------------
+
+
+def _cancel_row(tr: Translator) -> tuple[tuple[Button, ...], ...]:
+    return ((Button(tr.gettext("Cancel"), data=CB_CANCEL),),)
+
+
+def code_sent_reply(tr: Translator) -> Reply:
+    """Return the one reply to any address: the same whether or not a member has it."""
+    _ = tr.gettext
+    text = "{}\n\n{}".format(
+        _("If this address is registered with us, we have sent you a code."),
+        _(
+            "Please send me the six-digit code from the e-mail. It is valid for {minutes} "
+            "minutes. No e-mail? Check your spam folder, or start again with the address "
+            "of your membership."
+        ).format(minutes=CODE_MINUTES),
+    )
+    return Reply(text, _cancel_row(tr))
+
+
+def _email_prompt(tr: Translator, purpose: Purpose, *, linked: bool) -> Reply:
+    _ = tr.gettext
+    if purpose == Purpose.LINK:
+        text = _(
+            "This chat is not linked to a membership. To link it, send me the e-mail address "
+            "of your membership; I will send you a code by e-mail to confirm it."
+        )
+        return Reply(text, _cancel_row(tr))
+    blocks = [
+        _(
+            "To set a new password, please first confirm that the mailbox is yours: send me "
+            "the e-mail address of your membership, and I will send you a code by e-mail."
+        )
+    ]
+    if linked:
+        blocks.append(
+            _(
+                "Even though this chat is linked to your membership, the code is needed: "
+                "whoever holds your phone should not be able to change your password."
+            )
+        )
+    return Reply("\n\n".join(blocks), _cancel_row(tr))
+
+
+def _password_prompt(tr: Translator) -> Reply:
+    text = tr.gettext(
+        "The code is correct. Now send me your new password in one message; I will delete "
+        "the message immediately. It needs at least {length} characters, must not be your "
+        "e-mail address and must not be a common password. You have {minutes} minutes."
+    ).format(length=MIN_PASSWORD_LENGTH, minutes=CODE_MINUTES)
+    return Reply(text, _cancel_row(tr))
+
+
+def _problem_text(tr: Translator, problem: PasswordProblem) -> str:
+    _ = tr.gettext
+    reasons = {
+        PasswordProblem.TOO_SHORT: _("it is shorter than {length} characters.").format(
+            length=MIN_PASSWORD_LENGTH
+        ),
+        PasswordProblem.IS_EMAIL: _("it is your e-mail address."),
+        PasswordProblem.COMMON: _("it is a common password that is easy to guess."),
+    }
+    return _("I cannot use this password: {reason} Please send another one.").format(
+        reason=reasons[problem]
+    )
+
+
+def _restart_command(purpose: Purpose | None) -> str:
+    return "/konto" if purpose == Purpose.LINK else "/kennwort"
+
+
+def code_mail(tr: Translator, member: Member, code: str, purpose: Purpose) -> Mail:
+    """Return the German mail with a code."""
+    _ = tr.gettext
+    if purpose == Purpose.LINK:
+        subject = _("Your code for linking Telegram")
+        why = _("You asked in Telegram to link your chat with the netzwerkbot to your membership.")
+    else:
+        subject = _("Your code for a new password")
+        why = _("You asked in Telegram for a new password for your membership.")
+    body = _(
+        "Hello {name},\n\n{why}\n\nYour code: {code}\n\nIt is valid for {minutes} minutes and "
+        "can be used once. Never pass it on; we never ask you for it by phone or e-mail.\n\n"
+        "If you did not ask for it, you can ignore this e-mail: nothing changes without the "
+        "code.\n\nIT Bündnis BW"
+    ).format(name=member.name, why=why, code=code, minutes=CODE_MINUTES)
+    return Mail(member.email, subject, body)
+
+
+def changed_mail(tr: Translator, member: Member) -> Mail:
+    """Return the German confirmation that the password was changed."""
+    _ = tr.gettext
+    body = _(
+        "Hello {name},\n\nYour password has been changed. Was it not you? Then reply to this "
+        "e-mail or contact the IT Bündnis BW right away, and set a new password with "
+        "/kennwort in the Telegram bot or with “Kennwort vergessen?” on the website.\n\n"
+        "IT Bündnis BW"
+    ).format(name=member.name)
+    return Mail(member.email, _("Your password has been changed"), body)
+
+
+# --- shared checks -----------------------------------------------------------------------
+
+
+async def _reply(message: Message, reply: Reply) -> None:
+    await message.reply_text(reply.text, reply_markup=reply.markup(), do_quote=False)
+
+
+async def _available(update: Update, context: BotContext) -> int | None:
+    """Return the private chat's id if the account commands can run here; else explain."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return None
+    _ = context.gettext
+    if chat.type != chat.PRIVATE:
+        await message.reply_text(
+            _("Please write to me in a private chat for anything about your account."),
+            do_quote=False,
+        )
+        return None
+    if FEATURE_ACCOUNT not in context.services.features or context.services.mail is None:
+        await message.reply_text(
+            _(
+                "Sorry, the account functions are not available at the moment. You can reset "
+                "your password with “Kennwort vergessen?” on the website."
+            ),
+            do_quote=False,
+        )
+        return None
+    return chat.id
+
+
+def _services(context: BotContext) -> tuple[Services, Keyring, MailQueue]:
+    services = context.services
+    # _available checked both before any dialog could start.
+    assert services.keyring is not None  # noqa: S101
+    assert services.mail is not None  # noqa: S101
+    return services, services.keyring, services.mail
+
+
+# --- commands and buttons ----------------------------------------------------------------
+
+
+async def show_account(update: Update, context: BotContext) -> None:
+    """Show whom the chat is linked to, or start linking it."""
+    if (chat_id := await _available(update, context)) is None or update.effective_message is None:
+        return
+    services = context.services
+    _ = context.gettext
+    member = await services.stores.members.linked_to(chat_id)
+    if member is None:
+        await services.stores.accounts.start(chat_id, Purpose.LINK, now=services.clock.now())
+        await _reply(
+            update.effective_message, _email_prompt(services.tr, Purpose.LINK, linked=False)
+        )
+        return
+    await services.stores.accounts.cancel(chat_id)
+    network = None
+    if member.network is not None:
+        found = (await context.render_context()).catalog.network(member.network)
+        network = found.name if found is not None else member.network
+    lines = [
+        _("This chat is linked to the membership of {name} ({email}).").format(
+            name=html.escape(member.name), email=html.escape(mask_email(member.email))
+        )
+    ]
+    if network is not None:
+        lines.append(_("Network: {network}").format(network=html.escape(network)))
+    buttons = (
+        (Button(_("Set a new password"), data=CB_PASSWORD),),
+        (Button(_("Unlink this chat"), data=CB_UNLINK),),
+    )
+    await _reply(update.effective_message, Reply("\n".join(lines), buttons))
+
+
+async def unlink_account(update: Update, context: BotContext) -> None:
+    """Remove the link between this chat and a membership."""
+    if (chat_id := await _available(update, context)) is None or update.effective_message is None:
+        return
+    await update.effective_message.reply_text(await _unlink(context, chat_id), do_quote=False)
+
+
+async def unlink_button(update: Update, context: BotContext) -> None:
+    """Remove the link from the /konto button."""
+    if (query := update.callback_query) is None or query.message is None:
+        return
+    await query.answer()
+    if (chat_id := await _available(update, context)) is None:
+        return
+    await query.get_bot().send_message(chat_id, await _unlink(context, chat_id))
+
+
+async def _unlink(context: BotContext, chat_id: int) -> str:
+    services = context.services
+    if await services.stores.members.unlink(chat_id, now=services.clock.now()):
+        log.info("A chat was unlinked from its membership")
+        return context.gettext(
+            "This chat is no longer linked to your membership. Your membership itself is "
+            "unchanged."
+        )
+    return context.gettext("This chat is not linked to a membership.")
+
+
+async def start_password(update: Update, context: BotContext) -> None:
+    """Start the dialog for a new password: first the address, then a code by e-mail."""
+    if (chat_id := await _available(update, context)) is None or update.effective_message is None:
+        return
+    await _start_password(context, chat_id, update.effective_message)
+
+
+async def start_password_button(update: Update, context: BotContext) -> None:
+    """Start the password dialog from a button (/konto, or an answer about passwords)."""
+    if (query := update.callback_query) is None:
+        return
+    await query.answer()
+    if (chat_id := await _available(update, context)) is None or update.effective_message is None:
+        return
+    await _start_password(context, chat_id, update.effective_message)
+
+
+async def _start_password(context: BotContext, chat_id: int, message: Message) -> None:
+    services = context.services
+    linked = await services.stores.members.linked_to(chat_id) is not None
+    await services.stores.accounts.start(chat_id, Purpose.PASSWORD, now=services.clock.now())
+    await _reply(message, _email_prompt(services.tr, Purpose.PASSWORD, linked=linked))
+
+
+async def cancel_button(update: Update, context: BotContext) -> None:
+    """End the chat's open dialog from its button."""
+    if (query := update.callback_query) is None or query.message is None:
+        return
+    cancelled = await context.services.stores.accounts.cancel(query.message.chat.id)
+    if cancelled:
+        await query.answer(context.gettext("Cancelled. Nothing was changed."), show_alert=True)
+    else:
+        await query.answer(context.gettext("This dialog has already ended."), show_alert=True)
+
+
+# --- the dialog --------------------------------------------------------------------------
+
+
+async def continue_dialog(update: Update, context: BotContext) -> None:
+    """Give a message to the chat's open dialog; other handlers get it only if none is open."""
+    message = update.message
+    if message is None:
+        return
+    chat_id = message.chat.id
+    services = context.services
+    accounts = services.stores.accounts
+    if not accounts.may_have_dialog(chat_id):
+        return
+    flow = await accounts.get(chat_id)
+    if flow is None:
+        return
+    now = services.clock.now()
+    text = message.text
+    if (text is not None and text.startswith("/")) or now - flow.expires_at > EXPIRED_NOTICE:
+        # Another command, or a dialog long over: it ends; the message goes on as usual.
+        await accounts.cancel(chat_id)
+        return
+    deleted = True
+    if flow.step == Step.PASSWORD:
+        # First of all: the message may hold a password. Delete it before anything else,
+        # even when the step's time is up.
+        deleted = await _delete(message)
+    if flow.expired(now):
+        await accounts.cancel(chat_id)
+        if flow.step == Step.CODE:
+            await message.reply_text(
+                context.gettext("The code has expired. Request a new one with {command}.").format(
+                    command=_restart_command(flow.purpose)
+                ),
+                do_quote=False,
+            )
+        else:
+            await _dialog_over(context, message, flow.purpose)
+        raise ApplicationHandlerStop
+    if text is None:
+        await message.reply_text(
+            context.gettext("Please answer with a text message, or cancel."), do_quote=False
+        )
+        raise ApplicationHandlerStop
+    if text.strip().casefold() in CANCEL_WORDS:
+        await accounts.cancel(chat_id)
+        await message.reply_text(
+            context.gettext("Cancelled. Nothing was changed."), do_quote=False
+        )
+        raise ApplicationHandlerStop
+    if services.keyring is None or services.mail is None:  # SMTP went away: cannot go on
+        await accounts.cancel(chat_id)
+        raise ApplicationHandlerStop
+    if flow.step == Step.EMAIL:
+        await _take_email(context, message, flow, text)
+    elif flow.step == Step.CODE:
+        await _take_code(context, message, flow, text)
+    else:
+        await _take_password(context, message, flow, text, deleted=deleted)
+    raise ApplicationHandlerStop
+
+
+async def _delete(message: Message) -> bool:
+    """Delete the person's message; False if Telegram refused."""
+    try:
+        await message.delete()
+    except (BadRequest, Forbidden):
+        log.warning("Could not delete a message in the password dialog")
+        return False
+    return True
+
+
+async def _take_email(context: BotContext, message: Message, flow: Flow, text: str) -> None:
+    services, keyring, mail = _services(context)
+    _ = context.gettext
+    email = normalize_email(text)
+    if email is None:
+        reply = Reply(
+            _(
+                "That does not look like an e-mail address. Please send the address of your "
+                "membership, e.g. erika.muster@example.org."
+            ),
+            _cancel_row(services.tr),
+        )
+        await _reply(message, reply)
+        return
+    chat_id = message.chat.id
+    outcome, nonce = await services.stores.accounts.request_code(
+        chat_id, keyring.email_digest(email), now=services.clock.now()
+    )
+    if outcome in {RequestOutcome.CHAT_LIMIT, RequestOutcome.EMAIL_LIMIT}:
+        log.info("Refused a code request: rate limit (%s)", outcome.value)
+        await message.reply_text(
+            _(
+                "Three codes have already been requested within the last hour for this chat "
+                "or this address. Please try again later."
+            ),
+            do_quote=False,
+        )
+        return
+    if outcome == RequestOutcome.NO_DIALOG or nonce is None:
+        await _dialog_over(context, message, flow.purpose)
+        return
+    # The reply goes first; what depends on the address follows in the background.
+    await _reply(message, code_sent_reply(services.tr))
+    mail.submit(partial(_code_job, services, chat_id, flow.purpose, email, nonce))
+
+
+async def _code_job(
+    services: Services, chat_id: int, purpose: Purpose, email: str, nonce: str
+) -> Mail | None:
+    """Look the address up and, for an active member, make, store and mail a code."""
+    member = await services.stores.members.find(email)
+    if member is None or not member.active:
+        return None
+    assert services.keyring is not None  # noqa: S101 - jobs exist only with a keyring
+    code = generate_code()
+    digest = services.keyring.code_digest(chat_id, purpose, code)
+    if not await services.stores.accounts.arm(
+        chat_id, nonce, member.id, digest, now=services.clock.now()
+    ):
+        return None  # the dialog moved on meanwhile: this code would be useless
+    return code_mail(services.tr, member, code, purpose)
+
+
+async def _take_code(context: BotContext, message: Message, flow: Flow, text: str) -> None:
+    services, keyring, _mail = _services(context)
+    _ = context.gettext
+    tr = services.tr
+    chat_id = message.chat.id
+    code = parse_code(text)
+    if code is None:
+        reply = Reply(_("Please send the six-digit code from the e-mail."), _cancel_row(tr))
+        await _reply(message, reply)
+        return
+    digest = keyring.code_digest(chat_id, flow.purpose, code)
+    result = await services.stores.accounts.check_code(chat_id, digest, now=services.clock.now())
+    again = _restart_command(flow.purpose)
+    if result.outcome == CodeOutcome.WRONG:
+        text = tr.ngettext(
+            "The code is not correct. You have {count} more attempt.",
+            "The code is not correct. You have {count} more attempts.",
+            result.remaining,
+        ).format(count=result.remaining)
+        await _reply(message, Reply(text, _cancel_row(tr)))
+    elif result.outcome == CodeOutcome.VOID:
+        log.info("A code became void after %d wrong entries", MAX_CODE_ATTEMPTS)
+        await message.reply_text(
+            _(
+                "The code is not correct and is now void after five wrong entries. "
+                "Request a new one with {command}."
+            ).format(command=again),
+            do_quote=False,
+        )
+    elif result.outcome == CodeOutcome.EXPIRED:
+        await message.reply_text(
+            _("The code has expired. Request a new one with {command}.").format(command=again),
+            do_quote=False,
+        )
+    elif result.outcome == CodeOutcome.NO_DIALOG or result.member_id is None:
+        await _dialog_over(context, message, flow.purpose)
+    elif flow.purpose == Purpose.LINK:
+        await _link(context, message, result.member_id)
+    else:
+        await _reply(message, _password_prompt(tr))
+
+
+async def _link(context: BotContext, message: Message, member_id: int) -> None:
+    services = context.services
+    members = services.stores.members
+    member = await members.get(member_id)
+    try:
+        if member is None:
+            raise UnknownMember(str(member_id))
+        await members.link(member_id, message.chat.id, now=services.clock.now())
+    except UnknownMember:
+        await message.reply_text(
+            context.gettext("Sorry, this membership cannot be linked at the moment."),
+            do_quote=False,
+        )
+        return
+    log.info("A chat was linked to a membership")
+    await message.reply_text(
+        context.gettext(
+            "Done: this chat is now linked to the membership of {name} ({email}). "
+            "You can see it under /konto and undo it with /konto_trennen."
+        ).format(name=html.escape(member.name), email=html.escape(mask_email(member.email))),
+        do_quote=False,
+    )
+
+
+async def _take_password(
+    context: BotContext, message: Message, flow: Flow, password: str, *, deleted: bool
+) -> None:
+    services, _keyring, mail = _services(context)
+    _ = context.gettext
+    tr = services.tr
+    chat_id = message.chat.id
+    if not deleted:
+        await message.reply_text(
+            _("I could not delete your message. Please delete it yourself."), do_quote=False
+        )
+    members = services.stores.members
+    member = await members.get(flow.member_id) if flow.member_id is not None else None
+    if member is None or not member.active:
+        await services.stores.accounts.cancel(chat_id)
+        await _dialog_over(context, message, flow.purpose)
+        return
+    problem = check_password(password, member.email)
+    if problem is not None:
+        await _reply(message, Reply(_problem_text(tr, problem), _cancel_row(tr)))
+        return
+    now = services.clock.now()
+    if await services.stores.accounts.take_password_step(chat_id, now=now) != member.id:
+        await _dialog_over(context, message, flow.purpose)
+        return
+    try:
+        await members.set_password(member.id, password, now=now)
+    except UnknownMember:
+        await _dialog_over(context, message, flow.purpose)
+        return
+    log.info("A member changed their password in the bot")
+    await message.reply_text(
+        _(
+            "Your password has been changed. Please log in with it on the website; the bot "
+            "does not log you in. A confirmation is on its way to your e-mail address."
+        ),
+        do_quote=False,
+    )
+    mail.submit(partial(_changed_job, services, member))
+
+
+async def _changed_job(services: Services, member: Member) -> Mail | None:
+    """Return the confirmation mail of a password change."""
+    return changed_mail(services.tr, member)
+
+
+async def _dialog_over(context: BotContext, message: Message, purpose: Purpose | None) -> None:
+    await message.reply_text(
+        context.gettext(
+            "This dialog has ended, perhaps because time ran out. Start again with {command}."
+        ).format(command=_restart_command(purpose)),
+        do_quote=False,
+    )

@@ -347,15 +347,15 @@ async def continue_dialog(update: Update, context: BotContext) -> None:
         return
     now = services.clock.now()
     text = message.text
+    deleted = True
+    if flow.step == Step.PASSWORD and now - flow.expires_at <= EXPIRED_NOTICE:
+        # First of all: the message may hold a password (even one that starts with "/",
+        # even when the step's time is up). Delete it before anything else.
+        deleted = await _delete(message)
     if (text is not None and text.startswith("/")) or now - flow.expires_at > EXPIRED_NOTICE:
         # Another command, or a dialog long over: it ends; the message goes on as usual.
         await accounts.cancel(chat_id)
         return
-    deleted = True
-    if flow.step == Step.PASSWORD:
-        # First of all: the message may hold a password. Delete it before anything else,
-        # even when the step's time is up.
-        deleted = await _delete(message)
     if flow.expired(now):
         await accounts.cancel(chat_id)
         if flow.step == Step.CODE:

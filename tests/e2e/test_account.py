@@ -285,7 +285,7 @@ async def test_rate_limits(
 
 
 async def test_other_command_or_cancel_ends_the_dialog(
-    account_bot: BotApp, person: Person, sink: MailSink
+    account_bot: BotApp, person: Person, sink: MailSink, sandbox: Sandbox
 ) -> None:
     """Leaving the dialog leaves nothing usable: the code no longer works."""
     code = await request_code(person, sink, MEMBER, "/kennwort")
@@ -297,6 +297,14 @@ async def test_other_command_or_cancel_ends_the_dialog(
     assert "Abgebrochen" in reply.text
     replies = await person.say(code)
     assert all("neues Kennwort" not in r.text for r in replies)
+    # In the password step even a command is deleted first (a password may start with "/").
+    code = await request_code(person, sink, MEMBER, "/kennwort")
+    await person.say(code)
+    (reply,) = await person.say("/hilfe")
+    assert "/netzwerke" in reply.text, "the command still runs"
+    assert [m.deleted for m in sandbox.received(person.user_id) if m.text == "/hilfe"] == [True]
+    replies = await person.say(NEW_PASSWORD)
+    assert all("geändert" not in r.text for r in replies), "the dialog ended"
 
 
 async def test_free_text_hands_over_to_the_dialog(

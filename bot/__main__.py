@@ -1,4 +1,4 @@
-"""The ``netzwerkbot`` command: run, demo, import, events."""
+"""The ``netzwerkbot`` command: run, demo, import, events, members."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from babel.numbers import format_decimal
 from telegram import Update
 
+from bot import members_cli
 from bot.config import ConfigError, Settings
 from bot.i18n import translator
 from bot.logs import configure_logging
@@ -42,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     importer = commands.add_parser("import", help=_("load a data file into the database"))
     importer.add_argument("file", type=Path, help=_("TOML file in the alliance data format"))
     _add_events_parser(commands, _)
+    members_cli.add_parsers(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -60,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level)
         if args.command == "events":
             return asyncio.run(_events(settings, args))
+        if args.command == members_cli.COMMAND:
+            return asyncio.run(members_cli.run(args, settings))
         try:
             text = args.file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:

@@ -102,3 +102,21 @@ async def test_scripted_demo(tmp_path: Path) -> None:
     assert "Konstanz" in text
     assert database.exists()
     assert not (tmp_path / "ignored.sqlite3").exists()
+
+
+def test_members_commands_are_wired(
+    database: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``netzwerkbot members import|list|check-password`` run through the real entry point."""
+    assert main(["import", str(ALLIANCE_FILE)]) == 0
+    members = tmp_path / "members.csv"
+    members.write_text("email,name,network\nerika@example.org,Erika Muster,cyberlago\n")
+    assert main(["members", "import", str(members)]) == 0
+    capsys.readouterr()
+    assert main(["members", "list"]) == 0
+    assert "Erika Muster" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("irgendein-kennwort\n"))
+    assert main(["members", "check-password", "erika@example.org"]) != 0

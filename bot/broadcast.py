@@ -207,10 +207,14 @@ class Broadcaster:
                 if not rows:
                     break
                 queue = iter(rows)
-                results = await asyncio.gather(
-                    *(self._worker(broadcast, audience, queue) for _ in range(self.in_flight))
-                )
-                if not all(results):
+                # A TaskGroup: if one worker fails, the others are cancelled with it, so no
+                # orphan keeps claiming rows next to the drain that a later wake-up starts.
+                async with asyncio.TaskGroup() as group:
+                    workers = [
+                        group.create_task(self._worker(broadcast, audience, queue))
+                        for _ in range(self.in_flight)
+                    ]
+                if not all(worker.result() for worker in workers):
                     break  # paused or cancelled
         finally:
             progress.cancel()
@@ -269,8 +273,8 @@ class Broadcaster:
             message = await self.bot.send_message(
                 broadcast.status_chat_id, text, rate_limit_args=BULK
             )
-        except TelegramError:
-            log.warning("Could not send a broadcast's status message", exc_info=True)
+        except TelegramError as error:
+            log.warning("Could not send a broadcast's status message: %s", error)
             return broadcast
         await self.store.set_status_message(
             broadcast.id, broadcast.status_chat_id, message.message_id

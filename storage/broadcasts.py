@@ -494,10 +494,7 @@ class BroadcastStore:
         None: the row is not pending or its broadcast is not running (paused, cancelled).
         """
         params = {**audience.values, "id": row.id, "chat_id": row.chat_id, "left": SKIP_LEFT}
-        # One call into aiosqlite's thread: the statement is finished (reset) before anything
-        # else runs on the shared connection; a write left in progress across an await would
-        # make another task's COMMIT fail ("SQL statements in progress").
-        rows = list(await self._db.connection.execute_fetchall(SQL_CLAIM, params))
+        rows = await self._db.execute_returning(SQL_CLAIM, params)
         return str(rows[0][0]) if rows else None
 
     async def finish(self, broadcast_id: int, *, now: datetime) -> bool:

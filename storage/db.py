@@ -117,23 +117,50 @@ class Database:
             finally:
                 self._owner = None
 
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[None]:
+        """Keep a single statement out of another task's open transaction.
+
+        All tasks share the one connection: a statement sent while another task's
+        transaction is open would become part of it, and be undone if that transaction
+        rolls back (a delivered reminder marked sent, then unmarked, would be sent twice).
+        Statements of the transaction's own task run at once.
+        """
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            yield
+            return
+        async with self._lock:
+            yield
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement and return the number of changed rows."""
-        async with self._connection.execute(sql, params) as cursor:
+        async with self._statement(), self._connection.execute(sql, params) as cursor:
             return cursor.rowcount
 
     async def executemany(self, sql: str, params: Iterable[Params]) -> None:
         """Run one statement for each parameter set."""
-        await self._connection.executemany(sql, params)
+        async with self._statement():
+            await self._connection.executemany(sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Return all rows of a query."""
-        async with self._connection.execute(sql, params) as cursor:
+        async with self._statement(), self._connection.execute(sql, params) as cursor:
             return [_as_row(row) for row in await cursor.fetchall()]
+
+    async def execute_returning(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Run a write with RETURNING and fetch its rows in one call into SQLite's thread.
+
+        The statement is finished before anything else runs on the shared connection; a
+        write left in progress across an await would make another task's COMMIT fail.
+        """
+        async with self._statement():
+            rows = await self._connection.execute_fetchall(sql, params)
+        return [_as_row(row) for row in rows]
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Return the first row of a query, if any."""
-        async with self._connection.execute(sql, params) as cursor:
+        async with self._statement(), self._connection.execute(sql, params) as cursor:
             row = await cursor.fetchone()
         return None if row is None else _as_row(row)
 

@@ -282,7 +282,14 @@ def schedule_jobs(app: BotApp) -> None:
         job_kwargs={"coalesce": True, "misfire_grace_time": None},
     )
     # An interval trigger whose start passed while the scheduler was starting fires first one
-    # interval later; a broadcast interrupted by a crash resumes at once.
+    # interval later: owed reminders go out and a broadcast a crash interrupted resumes at
+    # once.
+    app.job_queue.run_once(
+        run_dispatcher,
+        when=0,
+        name=f"{JOB_DISPATCH}:start",
+        job_kwargs={"misfire_grace_time": None},
+    )
     app.job_queue.run_once(
         wake_broadcasts,
         when=0,

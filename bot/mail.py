@@ -141,8 +141,10 @@ class MailQueue:
     async def _run(self, job: MailJob) -> None:
         try:
             mail = await job()
-        except Exception:  # a bug in one job must not stop the queue
-            log.exception("A mail job failed")
+        except Exception as error:  # a bug in one job must not stop the queue
+            # Its message may quote an address: the kind at ERROR, the details at DEBUG.
+            log.error("A mail job failed (%s)", type(error).__name__)
+            log.debug("The failed mail job's traceback", exc_info=True)
             return
         if mail is None:
             return

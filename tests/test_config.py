@@ -102,3 +102,25 @@ def test_quiet_hours_and_send_rate() -> None:
     assert custom.quiet_hours == QuietHours(time(21, 30), time(6, 45))
     assert custom.send_rate == 0
     assert Settings.from_env({"NETZWERKBOT_QUIET_HOURS": ""}, env_file=None).quiet_hours is None
+
+
+def test_error_description_has_frames_but_no_messages() -> None:
+    """The error log shows where it failed and what kind of error, never the message."""
+    from bot.errors import describe_without_messages
+
+    typed = "Geheim" + "nis-4711"  # kept out of the source lines a traceback quotes
+
+    def fail() -> None:
+        try:
+            int(typed)
+        except ValueError as error:
+            raise RuntimeError(f"user typed {typed}") from error
+
+    try:
+        fail()
+    except RuntimeError as error:
+        text = describe_without_messages(error)
+    assert "Geheimnis-4711" not in text
+    assert "builtins.ValueError" in text
+    assert "builtins.RuntimeError" in text
+    assert "in fail" in text

@@ -49,22 +49,22 @@ async def ensure_menu(update: Update, context: BotContext) -> None:
     await ensure_admin_menu(update, context)
 
 
-def _target(context: BotContext) -> int | None:
+async def _target(update: Update, context: BotContext, usage: str) -> int | None:
+    """Return the one user id an admin command names, or show the usage and return None."""
+    if not await require_admin(update, context) or update.effective_message is None:
+        return None
     args = context.args or []
-    return int(args[0]) if len(args) == 1 and USER_ID.match(args[0]) else None
+    if len(args) == 1 and USER_ID.match(args[0]):
+        return int(args[0])
+    await update.effective_message.reply_text(usage, do_quote=False)
+    return None
 
 
 async def add_admin(update: Update, context: BotContext) -> None:
     """Make the Telegram user with the given id an admin."""
-    if not await require_admin(update, context) or update.effective_message is None:
-        return
     _ = context.gettext
-    user_id = _target(context)
-    if user_id is None:
-        await update.effective_message.reply_text(
-            _("Please give the Telegram user id, for example: /admin_hinzufuegen 123456789"),
-            do_quote=False,
-        )
+    usage = _("Please give the Telegram user id, for example: /admin_hinzufuegen 123456789")
+    if (user_id := await _target(update, context, usage)) is None or not update.effective_message:
         return
     actor = update.effective_user.id if update.effective_user else 0
     services = context.services
@@ -81,15 +81,9 @@ async def add_admin(update: Update, context: BotContext) -> None:
 
 async def remove_admin(update: Update, context: BotContext) -> None:
     """Remove an admin added in the chat (never a permanent one, never the last one)."""
-    if not await require_admin(update, context) or update.effective_message is None:
-        return
     _ = context.gettext
-    user_id = _target(context)
-    if user_id is None:
-        await update.effective_message.reply_text(
-            _("Please give the Telegram user id, for example: /admin_entfernen 123456789"),
-            do_quote=False,
-        )
+    usage = _("Please give the Telegram user id, for example: /admin_entfernen 123456789")
+    if (user_id := await _target(update, context, usage)) is None or not update.effective_message:
         return
     actor = update.effective_user.id if update.effective_user else 0
     services = context.services

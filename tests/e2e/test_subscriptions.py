@@ -50,6 +50,18 @@ def rows(database: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
         return conn.execute(sql, args).fetchall()
 
 
+async def operator_import(
+    text: str, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run ``netzwerkbot import`` on the bot's database, as an operator would meanwhile."""
+    path = tmp_path / "import.toml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("NETZWERKBOT_DATABASE", str(settings.database))
+    monkeypatch.chdir(tmp_path)
+    # Another connection in another thread: the bot's event loop keeps running.
+    assert await asyncio.to_thread(main, ["import", str(path)]) == 0
+
+
 async def follow_all_meetings(person: Person) -> None:
     """Open /abo and switch on "Alle Netzwerktreffen"."""
     (panel,) = await person.say("/abo")
@@ -157,14 +169,8 @@ async def test_changed_event_moves_reminders_and_notifies(
         .replace("start = 2027-03-18T10:00:00", "start = 2027-03-18T14:00:00")
         .replace("end = 2027-03-18T16:00:00", "end = 2027-03-18T18:00:00")
     )
-    path = tmp_path / "moved.toml"
-    path.write_text(moved, encoding="utf-8")
-    monkeypatch.setenv("NETZWERKBOT_DATABASE", str(settings.database))
-    monkeypatch.chdir(tmp_path)
-    # Another connection, as an operator's `netzwerkbot import` while the bot runs.
-    assert await asyncio.to_thread(main, ["import", str(path)]) == 0
+    await operator_import(moved, settings, tmp_path, monkeypatch)
 
-    clock.advance(timedelta(seconds=5))  # the cached catalog notices the import
     await dispatch(bot)
     notices = [m.text or "" for m in person.messages() if (m.text or "").startswith("Geändert")]
     assert len(notices) == 1
@@ -327,11 +333,7 @@ async def test_dst_day_and_quiet_hours(
 ) -> None:
     """Reminders on the day the clocks change come once at the right local time; none at night."""
     await follow_all_meetings(person)
-    path = tmp_path / "special.toml"
-    path.write_text(SPECIAL_EVENTS, encoding="utf-8")
-    monkeypatch.setenv("NETZWERKBOT_DATABASE", str(settings.database))
-    monkeypatch.chdir(tmp_path)
-    assert await asyncio.to_thread(main, ["import", str(path)]) == 0
+    await operator_import(SPECIAL_EVENTS, settings, tmp_path, monkeypatch)
     due = dict(
         rows(
             settings.database,

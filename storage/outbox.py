@@ -69,6 +69,7 @@ WHERE chat_id = :chat_id AND status = 'pending'"""
 SQL_NEXT_DUE: Final = """
 SELECT MIN(o.due_at) FROM outbox AS o LEFT JOIN subscribers AS s ON s.chat_id = o.chat_id
 WHERE o.status = 'pending' AND o.broadcast_id IS NULL AND COALESCE(s.status, 'active') = 'active'
+  AND o.due_at > :after
 """
 SQL_FOR_CHAT: Final = """
 SELECT id, chat_id, kind, payload, due_at, attempts FROM outbox
@@ -192,9 +193,11 @@ class OutboxStore:
         """Return a chat's pending rows (for listings and tests)."""
         return [_item(row) for row in await self._db.fetchall(SQL_FOR_CHAT, (chat_id,))]
 
-    async def next_due(self) -> datetime | None:
-        """Return when the earliest pending row is due, if any."""
-        row = await self._db.fetchone(SQL_NEXT_DUE)
+    async def next_due(self, *, after: datetime | None = None) -> datetime | None:
+        """Return when the earliest pending row is due (after ``after``), if any."""
+        row = await self._db.fetchone(
+            SQL_NEXT_DUE, {"after": "" if after is None else utc_text(after)}
+        )
         return None if row is None or row[0] is None else parse_utc(row[0])
 
     async def claim(self, item_id: int) -> bool:

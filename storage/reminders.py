@@ -108,7 +108,7 @@ ORDER BY r.due_at, r.id
 LIMIT :limit"""
 SQL_NEXT_DUE: Final = """
 SELECT MIN(r.due_at) FROM reminders AS r JOIN subscribers AS s ON s.chat_id = r.chat_id
-WHERE r.status = 'pending' AND s.status = 'active'"""
+WHERE r.status = 'pending' AND s.status = 'active' AND r.due_at > :after"""
 SQL_PENDING_FOR: Final = """
 SELECT id, event_id, chat_id, lead, due_at FROM reminders
 WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id"""
@@ -561,9 +561,11 @@ class ReminderStore:
         """At start-up, put rows a crash left ``sending`` back to ``pending``; return how many."""
         return await self._db.execute(SQL_RECOVER)
 
-    async def next_due(self) -> datetime | None:
-        """Return when the earliest pending row of an active chat is due, if any."""
-        row = await self._db.fetchone(SQL_NEXT_DUE)
+    async def next_due(self, *, after: datetime | None = None) -> datetime | None:
+        """Return when the earliest pending row of an active chat is due (after ``after``)."""
+        row = await self._db.fetchone(
+            SQL_NEXT_DUE, {"after": "" if after is None else utc_text(after)}
+        )
         return None if row is None or row[0] is None else parse_utc(row[0])
 
     async def pending_for(self, chat_id: int) -> list[DueReminder]:

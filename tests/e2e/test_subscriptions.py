@@ -363,3 +363,19 @@ async def test_dst_day_and_quiet_hours(
     mine = [r for r in reminders(person) if "Zeitumstellung" in r]
     assert len(mine) == 2
     assert mine[1].startswith("Erinnerung: Heute, Sonntag, 28. März 2027, 12:00 Uhr")
+
+
+async def test_a_reminder_due_before_the_next_wake_gets_its_own(
+    bot: BotApp, person: Person, clock: ManualClock
+) -> None:
+    """A reminder due within the wake interval is not left waiting for the next tick."""
+    await follow_all_meetings(person)
+    clock.set(ONE_DAY_BEFORE - timedelta(seconds=2))
+    await dispatch(bot)
+    assert bot.job_queue is not None
+    jobs = bot.job_queue.get_jobs_by_name(f"{JOB_DISPATCH}:due")
+    assert jobs, "a wake of its own, at the due time"
+    assert all(job.next_t is not None for job in jobs)
+    clock.set(ONE_DAY_BEFORE)
+    await jobs[0].run(bot)
+    assert len(reminders(person)) == 1

@@ -13,16 +13,19 @@ from __future__ import annotations
 import html
 import logging
 import warnings
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
+from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -35,13 +38,14 @@ from bot.sender import BULK, send_content
 from storage.broadcasts import MAX_CAPTION, Audience, BroadcastError, Content
 
 if TYPE_CHECKING:
-    from telegram import Message, Update
+    from telegram import Message
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
     from storage.broadcasts import Broadcast, Counts
 
 PREFIX: Final = "bc:"
+CONVERSATION_TIMEOUT: Final = timedelta(minutes=30)
 CB_NEWS: Final = "bc:aud:news"
 CB_NETWORKS: Final = "bc:aud:net"
 CB_EVENTS: Final = "bc:aud:ev"
@@ -92,12 +96,14 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                     CallbackQueryHandler(discard, pattern=rf"^{CB_DISCARD}\d+$"),
                 ],
                 WHEN: [MessageHandler(private & filters.TEXT & ~filters.COMMAND, plan)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
             },
             fallbacks=[
                 CommandHandler("abbrechen", abort),
                 CallbackQueryHandler(abort, pattern=rf"^({CB_ABORT}|{CB_DISCARD}\d+)$"),
             ],
             name="broadcast",
+            conversation_timeout=CONVERSATION_TIMEOUT,
         )
     return [
         conversation,
@@ -429,6 +435,27 @@ async def abort(update: Update, context: BotContext) -> int:
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text, do_quote=False)
     return ConversationHandler.END
+
+
+async def timed_out(update: Update, context: BotContext) -> None:
+    """End a composition after a long silence; a stored draft is cancelled, nothing sent."""
+    broadcast_id = (context.user_data or {}).get(ID_KEY)
+    if isinstance(broadcast_id, int) and update.effective_user is not None:
+        services = context.services
+        await services.stores.broadcasts.cancel(
+            broadcast_id, by=update.effective_user.id, now=services.clock.now()
+        )
+    _forget(context)
+    if update.effective_chat is None:
+        return
+    minutes = int(CONVERSATION_TIMEOUT.total_seconds() // 60)
+    await context.bot.send_message(
+        update.effective_chat.id,
+        context.gettext(
+            "The circular was discarded after {minutes} minutes without an answer. Nothing was "
+            "sent."
+        ).format(minutes=minutes),
+    )
 
 
 def _forget(context: BotContext) -> None:

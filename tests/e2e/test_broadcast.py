@@ -13,13 +13,14 @@ import struct
 import time
 import zlib
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 import pytest
 
 from bot.app import BotApp, build_application, running, services_of
 from bot.sandbox.flood import counts_for_flood
+from handlers import broadcast as broadcast_handlers
 from storage.broadcasts import Audience, Content
 from storage.subscriptions import Subscription, Topic
 from tests.conftest import BERLIN
@@ -301,3 +302,32 @@ async def test_429_storm_loses_nothing_and_waits(
             c for c in sends if refusal.time + slack < c.time < refusal.time + retry_after - slack
         ]
         assert not early, f"{len(early)} sends within retry_after of a 429"
+
+
+async def test_silence_discards_the_draft(
+    settings: Settings, clock: ManualClock, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A composition left alone ends with a note; its draft is cancelled and nothing is sent.
+
+    PTB runs conversation timeouts on APScheduler's real clock, so this test shortens the
+    timeout instead of moving the bot's clock.
+    """
+    monkeypatch.setattr(broadcast_handlers, "CONVERSATION_TIMEOUT", timedelta(seconds=0.3))
+    app = build_application(
+        dataclasses.replace(settings, admins=frozenset({ADMIN})), clock=clock, seed_demo=True
+    )
+    async with running(app):
+        chats = list(range(FIRST, FIRST + 3))
+        await subscribe_news(app, sandbox, chats)
+        admin = Person(sandbox, ADMIN, "Ada")
+        await compose_to_news(admin, text=TEXT)
+        for _ in range(200):  # waiting for the bot's timeout job, at most 10 s
+            if (admin.messages()[-1].text or "").startswith("Das Rundschreiben wurde nach"):
+                break
+            await asyncio.sleep(0.05)
+        assert (admin.messages()[-1].text or "").endswith("Es wurde nichts gesendet.")
+        await services_of(app).broadcaster.run()
+        with sqlite3.connect(settings.database) as conn:
+            statuses = conn.execute("SELECT status FROM broadcasts").fetchall()
+    assert statuses == [("cancelled",)]
+    assert received(sandbox, chats) == Counter(dict.fromkeys(chats, 0))

@@ -38,7 +38,7 @@ from bot.sender import BULK, send_content
 from storage.broadcasts import MAX_CAPTION, Audience, BroadcastError, Content
 
 if TYPE_CHECKING:
-    from telegram import Message
+    from telegram import CallbackQuery, Message
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
@@ -57,7 +57,9 @@ CB_DISCARD: Final = "bc:discard:"  # + broadcast id (a draft)
 CB_ABORT: Final = "bc:abort"  # before a draft exists
 CB_PAUSE: Final = "bc:pause:"  # + broadcast id, from /rundschreiben_status
 CB_RESUME: Final = "bc:resume:"
-CB_CANCEL: Final = "bc:cancel:"
+CB_CANCEL: Final = "bc:cancel:"  # asks first
+CB_CANCEL_YES: Final = "bc:cancelyes:"  # + broadcast id: confirmed
+CB_STATUS: Final = "bc:status"  # back to the list
 
 COMPOSE, AUDIENCE, CONFIRM, WHEN = range(4)
 DRAFT_KEY: Final = "broadcast:draft"  # user_data: the composed Content
@@ -108,7 +110,10 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     return [
         conversation,
         CommandHandler("rundschreiben_status", show_status, filters=private),
-        CallbackQueryHandler(steer, pattern=rf"^({CB_PAUSE}|{CB_RESUME}|{CB_CANCEL})\d+$"),
+        CallbackQueryHandler(
+            steer, pattern=rf"^({CB_PAUSE}|{CB_RESUME}|{CB_CANCEL}|{CB_CANCEL_YES})\d+$"
+        ),
+        CallbackQueryHandler(steer, pattern=rf"^{CB_STATUS}$"),
     ]
 
 
@@ -512,6 +517,26 @@ async def show_status(update: Update, context: BotContext) -> None:
     )
 
 
+async def _ask_cancel(query: CallbackQuery, context: BotContext, broadcast_id: int) -> None:
+    """Ask before cancelling: what is not sent yet will never be sent."""
+    _ = context.gettext
+    reply = Reply(
+        html.escape(
+            _(
+                "Really cancel circular #{id}? Recipients who have not received it yet will "
+                "not get it."
+            ).format(id=broadcast_id)
+        ),
+        (
+            (
+                Button(_("Yes, cancel it"), data=f"{CB_CANCEL_YES}{broadcast_id}"),
+                Button(_("Back"), data=CB_STATUS),
+            ),
+        ),
+    )
+    await query.edit_message_text(reply.text, reply_markup=reply.markup())
+
+
 async def steer(update: Update, context: BotContext) -> None:
     """Pause, resume or cancel a broadcast, then show the list again."""
     query, user = update.callback_query, update.effective_user
@@ -522,7 +547,14 @@ async def steer(update: Update, context: BotContext) -> None:
     store = services.stores.broadcasts
     now = services.clock.now()
     _ = context.gettext
-    if data.startswith(CB_PAUSE):
+    if data.startswith(CB_CANCEL):
+        await query.answer()
+        await _ask_cancel(query, context, int(data.removeprefix(CB_CANCEL)))
+        return
+    if data == CB_STATUS:
+        await query.answer()
+        changed, done, broadcast_id = False, "", 0
+    elif data.startswith(CB_PAUSE):
         broadcast_id = int(data.removeprefix(CB_PAUSE))
         changed = await store.pause(broadcast_id, by=user.id, now=now)
         done = _("Circular #{id} is paused.")
@@ -531,10 +563,12 @@ async def steer(update: Update, context: BotContext) -> None:
         changed = await store.resume(broadcast_id, by=user.id, now=now)
         done = _("Circular #{id} continues.")
     else:
-        broadcast_id = int(data.removeprefix(CB_CANCEL))
+        broadcast_id = int(data.removeprefix(CB_CANCEL_YES))
         changed = await store.cancel(broadcast_id, by=user.id, now=now)
         done = _("Circular #{id} is cancelled.")
-    if not changed:
+    if data == CB_STATUS:
+        pass
+    elif not changed:
         await query.answer(_("That is no longer possible."), show_alert=True)
     else:
         await query.answer(done.format(id=broadcast_id))

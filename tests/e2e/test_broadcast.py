@@ -331,3 +331,26 @@ async def test_silence_discards_the_draft(
             statuses = conn.execute("SELECT status FROM broadcasts").fetchall()
     assert statuses == [("cancelled",)]
     assert received(sandbox, chats) == Counter(dict.fromkeys(chats, 0))
+
+
+async def test_cancel_from_the_status_list_asks_first(
+    admin_bot: BotApp, sandbox: Sandbox, settings: Settings
+) -> None:
+    """Cancelling a planned circular asks first; "Zurück" changes nothing, "Ja" cancels."""
+    chats = list(range(FIRST, FIRST + 3))
+    await subscribe_news(admin_bot, sandbox, chats)
+    admin = Person(sandbox, ADMIN, "Ada")
+    _, _, question = await compose_to_news(admin, text=TEXT)
+    await admin.press("Planen", question)
+    await admin.say("27.11.2026 09:00")
+    (status,) = await admin.say("/rundschreiben_status")
+    await admin.press("Nr. 1 abbrechen", status)
+    assert "wirklich abbrechen" in (admin.messages()[-1].text or "")
+    await admin.press("Zurück", admin.messages()[-1])
+    assert "geplant" in (admin.messages()[-1].text or "")
+    await admin.press("Nr. 1 abbrechen", admin.messages()[-1])
+    await admin.press("Ja, abbrechen", admin.messages()[-1])
+    with sqlite3.connect(settings.database) as conn:
+        assert conn.execute("SELECT status FROM broadcasts").fetchall() == [("cancelled",)]
+    await services_of(admin_bot).broadcaster.run()
+    assert received(sandbox, chats) == Counter(dict.fromkeys(chats, 0))

@@ -34,6 +34,7 @@ from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_decimal
 from telegram.error import BadRequest, TelegramError
 
+from bot.errors import describe_without_messages
 from bot.sender import BULK, PushOutcome, push_content
 
 if TYPE_CHECKING:
@@ -209,11 +210,17 @@ class Broadcaster:
                 queue = iter(rows)
                 # A TaskGroup: if one worker fails, the others are cancelled with it, so no
                 # orphan keeps claiming rows next to the drain that a later wake-up starts.
-                async with asyncio.TaskGroup() as group:
-                    workers = [
-                        group.create_task(self._worker(broadcast, audience, queue))
-                        for _ in range(self.in_flight)
-                    ]
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        workers = [
+                            group.create_task(self._worker(broadcast, audience, queue))
+                            for _ in range(self.in_flight)
+                        ]
+                except BaseException:
+                    # Every worker has ended: rows they had claimed go back to pending, or the
+                    # broadcast could not finish before the next restart.
+                    await asyncio.shield(self.store.release_sending(broadcast.id))
+                    raise
                 if not all(worker.result() for worker in workers):
                     break  # paused or cancelled
         finally:
@@ -318,4 +325,5 @@ class Broadcaster:
 def _log_failure(task: asyncio.Task[None]) -> None:
     """Log a drain that ended with an error; the next wake-up starts a fresh one."""
     if not task.cancelled() and (error := task.exception()) is not None:
-        log.error("The broadcast runner failed", exc_info=error)
+        log.error("The broadcast runner failed:\n%s", describe_without_messages(error))
+        log.debug("The broadcast runner failed", exc_info=error)

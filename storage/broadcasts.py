@@ -120,6 +120,9 @@ WHERE id = :id AND status = 'paused'"""
 SQL_SET_CANCELLED: Final = """
 UPDATE broadcasts SET status = 'cancelled', finished_at = :now, updated_at = :now
 WHERE id = :id AND status IN ('draft', 'planned', 'running', 'paused')"""
+SQL_RELEASE_SENDING: Final = (
+    "UPDATE outbox SET status = 'pending' WHERE broadcast_id = ? AND status = 'sending'"
+)
 SQL_SET_DONE: Final = """
 UPDATE broadcasts SET status = 'done', finished_at = :now, updated_at = :now
 WHERE id = :id AND status = 'running' AND NOT EXISTS (
@@ -496,6 +499,15 @@ class BroadcastStore:
         params = {**audience.values, "id": row.id, "chat_id": row.chat_id, "left": SKIP_LEFT}
         rows = await self._db.execute_returning(SQL_CLAIM, params)
         return str(rows[0][0]) if rows else None
+
+    async def release_sending(self, broadcast_id: int) -> int:
+        """Put a broadcast's ``sending`` rows back to pending once no worker holds them.
+
+        For a drain whose workers ended with an error: like the recovery after a crash, the
+        rows are sent again (their requests may have arrived: the allowed duplicates).
+        """
+        async with self._db.transaction():
+            return await self._db.execute(SQL_RELEASE_SENDING, (broadcast_id,))
 
     async def finish(self, broadcast_id: int, *, now: datetime) -> bool:
         """Mark a running broadcast ``done`` if none of its rows is open any more."""

@@ -271,3 +271,18 @@ async def test_upgrade_keeps_outbox_rows(tmp_path: Path) -> None:
         assert "outbox_due_pushes" in json.dumps([tuple(r) for r in plan])
     finally:
         await db.close()
+
+
+async def test_release_sending_after_failed_workers(
+    db: Database, subs: SubscriptionStore, store: BroadcastStore
+) -> None:
+    """Rows claimed by workers that died with an error go back to pending at once."""
+    await news_subscribers(subs, range(1, 4))
+    broadcast = await store.create(TEXT, Audience("news"), by=ADMIN, chat_id=ADMIN, now=NOW)
+    await store.start(broadcast.id, by=ADMIN, now=NOW)
+    audience = await store.params(broadcast.audience)
+    one, two, _three = await store.pending(broadcast.id)
+    for row in (one, two):
+        assert await store.claim(row, audience) == "sending"
+    assert await store.release_sending(broadcast.id) == 2
+    assert await store.counts(broadcast.id) == Counts(pending=3)

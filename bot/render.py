@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from babel.dates import format_date, format_time
 from babel.lists import format_list as babel_format_list
@@ -28,6 +28,8 @@ from bot.schedule import (
     day_distance,
     parse_quiet_hours,
 )
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -158,6 +160,13 @@ def source_line(ctx: RenderContext, sources: Sequence[Source]) -> str:
         return ""
     label = ctx.tr.ngettext("Source:", "Sources:", len(sources))
     return "<i>{}</i> {}".format(label, ", ".join(link(s.url, s.label) for s in sources))
+
+
+def paginate(items: Sequence[_T], page: int, size: int) -> tuple[Sequence[_T], int, int]:
+    """Return one page of items, the page number clamped to the pages there are, and pages."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page, 0), pages - 1)
+    return items[page * size : (page + 1) * size], page, pages
 
 
 def _bullets(items: Iterable[str], limit: int = MAX_VALUE) -> str:
@@ -438,9 +447,7 @@ def event_list(ctx: RenderContext, *, past: bool, page: int) -> Reply:
     """List upcoming (earliest first) or past (latest first) events, one page at a time."""
     _ = ctx.tr.gettext
     events = listed_events(ctx, past=past)
-    pages = max(1, -(-len(events) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    shown = events[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    shown, page, pages = paginate(events, page, PAGE_SIZE)
     title = _("Past meetings") if past else _("Upcoming meetings")
     head = f"<b>{title}</b>"
     if pages > 1:

@@ -664,10 +664,9 @@ def _same(old: Event, new: Event) -> bool:
 def _pick_list(ctx: RenderContext, draft: Draft, page: int) -> Reply:
     """List the upcoming meetings as buttons, one page at a time."""
     _ = ctx.tr.gettext
-    events = ctx.catalog.upcoming_events(ctx.now)
-    pages = max(1, -(-len(events) // PICK_PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    shown = events[page * PICK_PAGE_SIZE : (page + 1) * PICK_PAGE_SIZE]
+    shown, page, pages = render.paginate(
+        ctx.catalog.upcoming_events(ctx.now), page, PICK_PAGE_SIZE
+    )
     if draft.mode == "cancel":
         head = _("Which meeting do you want to cancel?")
     else:

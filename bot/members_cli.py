@@ -1,8 +1,10 @@
-"""``netzwerkbot members import|list|check-password``: the member directory from the shell.
+"""``netzwerkbot members …``: the embedded member directory from the shell.
 
-``import FILE.csv`` adds or updates members (columns ``email,name,network``; a file with a
-bad row changes nothing and every bad row is listed with its line number); ``list`` shows
-them; ``check-password EMAIL`` reads a password from standard input (one trailing newline
+``import [--sync] FILE.csv`` adds or updates members (columns ``email,name,network``; a file
+with a bad row changes nothing and every bad row is listed with its line number; with
+``--sync`` active members missing from the file are deactivated and listed); ``list`` shows
+them; ``deactivate EMAIL`` and ``delete EMAIL`` are for members who leave (audited);
+``check-password EMAIL`` reads a password from standard input (one trailing newline
 stripped) and exits 0 if it is the member's current one, so an operator or a test can verify
 a login without a web portal.
 """
@@ -44,7 +46,21 @@ def add_parsers(subparsers: argparse._SubParsersAction[Any]) -> None:
     importer.add_argument(
         "file", type=Path, help=_("CSV file with the columns email,name,network")
     )
+    importer.add_argument(
+        "--sync",
+        action="store_true",
+        help=_("the file lists all members: deactivate the active members missing from it"),
+    )
     actions.add_parser("list", help=_("list the members"))
+    deactivate = actions.add_parser(
+        "deactivate",
+        help=_("deactivate a member who left: their chat link and open dialogs end"),
+    )
+    deactivate.add_argument("email", help=_("the member's e-mail address"))
+    delete = actions.add_parser(
+        "delete", help=_("erase a member with their password and chat link")
+    )
+    delete.add_argument("email", help=_("the member's e-mail address"))
     check = actions.add_parser(
         "check-password",
         help=_("check a member's password, read from standard input (exit code 0: it matches)"),
@@ -67,8 +83,10 @@ async def run(
         await migrate(db)
         store = MemberStore(db, passwords=Passwords(settings.hash_cost))
         commands: dict[str, Callable[[], Awaitable[int]]] = {
-            "import": lambda: _import(store, args.file, out, err),
+            "import": lambda: _import(store, args.file, out, err, sync=args.sync),
             "list": lambda: _list(store, out),
+            "deactivate": lambda: _deactivate(store, args.email, out, err),
+            "delete": lambda: _delete(store, args.email, out, err),
             "check-password": lambda: _check(store, args.email, stdin, out, err),
         }
         return await commands[args.members_command]()
@@ -76,8 +94,10 @@ async def run(
         await db.close()
 
 
-async def _import(store: MemberStore, path: Path, out: TextIO, err: TextIO) -> int:
-    """Import a member file; a bad file changes nothing."""
+async def _import(
+    store: MemberStore, path: Path, out: TextIO, err: TextIO, *, sync: bool = False
+) -> int:
+    """Import a member file; a bad file changes nothing; ``sync`` deactivates the missing."""
     tr = translator()
     _ = tr.gettext
     try:
@@ -88,7 +108,9 @@ async def _import(store: MemberStore, path: Path, out: TextIO, err: TextIO) -> i
         return EXIT_FAILED
     rows, problems = parse_members_csv(text)
     try:
-        counts = await store.import_members(rows, problems=problems, now=SystemClock().now())
+        counts = await store.import_members(
+            rows, problems=problems, now=SystemClock().now(), sync=sync
+        )
     except MemberImportError as error:
         print(_("{path} was not imported.").format(path=path), file=err)
         for problem in error.problems:
@@ -100,6 +122,51 @@ async def _import(store: MemberStore, path: Path, out: TextIO, err: TextIO) -> i
         ),
         file=out,
     )
+    if sync:
+        print(
+            tr.ngettext(
+                "{count} member missing from the file was deactivated.",
+                "{count} members missing from the file were deactivated.",
+                len(counts.deactivated),
+            ).format(count=len(counts.deactivated)),
+            file=out,
+        )
+        for email in counts.deactivated:
+            print(f"  {email}", file=out)
+    return EXIT_OK
+
+
+def _address(raw_email: str, err: TextIO) -> str | None:
+    """Return the normalised address, or print why it is none."""
+    email = normalize_email(raw_email)
+    if email is None:
+        message = translator().gettext("{value!r} is not an e-mail address")
+        print(message.format(value=raw_email), file=err)
+    return email
+
+
+async def _deactivate(store: MemberStore, raw_email: str, out: TextIO, err: TextIO) -> int:
+    """Deactivate a member; their link and open dialogs end."""
+    _ = translator().gettext
+    if (email := _address(raw_email, err)) is None:
+        return EXIT_USAGE
+    member = await store.deactivate(email, now=SystemClock().now())
+    if member is None:
+        print(_("There is no member with the address {email}.").format(email=email), file=err)
+        return EXIT_FAILED
+    print(_("{email} is deactivated; a link to a chat has ended.").format(email=email), file=out)
+    return EXIT_OK
+
+
+async def _delete(store: MemberStore, raw_email: str, out: TextIO, err: TextIO) -> int:
+    """Erase a member with password hash, link and open dialogs."""
+    _ = translator().gettext
+    if (email := _address(raw_email, err)) is None:
+        return EXIT_USAGE
+    if not await store.delete(email, now=SystemClock().now()):
+        print(_("There is no member with the address {email}.").format(email=email), file=err)
+        return EXIT_FAILED
+    print(_("{email} is deleted.").format(email=email), file=out)
     return EXIT_OK
 
 
@@ -132,9 +199,7 @@ async def _check(
 ) -> int:
     """Tell whether the password on standard input is the member's; exit 0 if so."""
     _ = translator().gettext
-    email = normalize_email(raw_email)
-    if email is None:
-        print(_("{value!r} is not an e-mail address").format(value=raw_email), file=err)
+    if (email := _address(raw_email, err)) is None:
         return EXIT_USAGE
     password = stdin.read()
     # Exactly one trailing newline (as echo or a heredoc adds) is not part of the password.

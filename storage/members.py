@@ -7,7 +7,12 @@ a hash. E-mail addresses are normalised by the caller (``bot.account.normalize_e
 unique regardless of case.
 
 Members come from ``netzwerkbot members import FILE.csv`` (columns ``email,name,network``);
-a file with a bad row changes nothing, and every bad row is listed with its line number.
+a file with a bad row changes nothing, and every bad row is listed with its line number. With
+``--sync`` the file is the whole list: active members missing from it are deactivated.
+Members who leave are deactivated (``members deactivate``: the record stays, the link to a chat
+and every open dialog end, and the bot treats the address like an unknown one) or deleted
+(``members delete``: the record, its password hash and its link are erased). Both are audited
+with the member's id only, never the address.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING, Final, Literal, Protocol, cast
 
 from bot.account import normalize_email
 from bot.commands import N_
+from storage.admins import write_audit
 from storage.errors import StorageError
 from storage.outbox import parse_utc, utc_text
 
@@ -55,12 +61,24 @@ SQL_HASH_BY_EMAIL: Final = (
     "SELECT password_hash FROM members WHERE email = ? AND status = 'active'"
 )
 SQL_NETWORK_SLUGS: Final = "SELECT slug FROM networks"
+# A member in the file is a member: an import makes a deactivated one active again.
 SQL_UPSERT: Final = """
 INSERT INTO members (email, name, network_slug, status, created_at, updated_at)
 VALUES (:email, :name, :network, 'active', :now, :now)
 ON CONFLICT (email) DO UPDATE SET
-    name = excluded.name, network_slug = excluded.network_slug, updated_at = excluded.updated_at
-WHERE name IS NOT excluded.name OR network_slug IS NOT excluded.network_slug"""
+    name = excluded.name, network_slug = excluded.network_slug, status = 'active',
+    updated_at = excluded.updated_at
+WHERE name IS NOT excluded.name OR network_slug IS NOT excluded.network_slug
+    OR status <> 'active'"""
+SQL_ACTIVE_EMAILS: Final = "SELECT id, email FROM members WHERE status = 'active' ORDER BY email"
+SQL_DEACTIVATE: Final = """
+UPDATE members SET status = 'inactive', telegram_user_id = NULL, linked_at = NULL,
+    updated_at = :now
+WHERE id = :member_id AND status = 'active'"""
+SQL_DELETE_MEMBER: Final = "DELETE FROM members WHERE id = ?"
+SQL_DELETE_MEMBER_FLOWS: Final = "DELETE FROM account_flows WHERE member_id = ?"
+AUDIT_DEACTIVATED: Final = "member_deactivated"
+AUDIT_DELETED: Final = "member_deleted"
 SQL_EXISTS: Final = "SELECT 1 FROM members WHERE email = ?"
 SQL_UNLINK_USER: Final = """
 UPDATE members SET telegram_user_id = NULL, linked_at = NULL, updated_at = :now
@@ -116,6 +134,8 @@ class ImportCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    # With ``sync``: the addresses of the active members missing from the file, deactivated.
+    deactivated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,10 +324,14 @@ class MemberStore:
         *,
         now: datetime,
         problems: Sequence[ImportProblem] = (),
+        sync: bool = False,
     ) -> ImportCounts:
         """Add or update members in one transaction; passwords and links stay.
 
         ``problems`` are those the parser found; they are reported with the unknown networks.
+        With ``sync``, active members missing from ``rows`` are deactivated in the same
+        transaction (see :meth:`deactivate`); an empty file is refused by the parser, so a
+        sync never deactivates everybody by accident of an empty file.
 
         Raises:
             MemberImportError: a row is bad (nothing changed); every bad row is listed.
@@ -340,7 +364,51 @@ class MemberStore:
                     updated += 1
                 else:
                     unchanged += 1
-        return ImportCounts(inserted, updated, unchanged)
+            deactivated: list[str] = []
+            if sync:
+                listed = {row.email for row in rows}
+                for active in await self._db.fetchall(SQL_ACTIVE_EMAILS):
+                    if str(active["email"]) not in listed:
+                        await _deactivate(self._db, int(active["id"]), now=now)
+                        deactivated.append(str(active["email"]))
+        return ImportCounts(inserted, updated, unchanged, tuple(deactivated))
+
+    async def deactivate(self, email: str, *, now: datetime) -> Member | None:
+        """Deactivate a member: the link to a chat and every open dialog end; audited.
+
+        Returns the member as it is now, or None if there is no member with this address.
+        Deactivating an inactive member changes nothing.
+        """
+        async with self._db.transaction():
+            row = await self._db.fetchone(SQL_BY_EMAIL, (email,))
+            if row is None:
+                return None
+            await _deactivate(self._db, int(row["id"]), now=now)
+            row = await self._db.fetchone(SQL_BY_ID, (int(row["id"]),))
+        return None if row is None else _member(row)
+
+    async def delete(self, email: str, *, now: datetime) -> bool:
+        """Erase a member with password hash, link and open dialogs; audited; False if none."""
+        async with self._db.transaction():
+            row = await self._db.fetchone(SQL_BY_EMAIL, (email,))
+            if row is None:
+                return False
+            member_id = int(row["id"])
+            await self._db.execute(SQL_DELETE_MEMBER_FLOWS, (member_id,))
+            await self._db.execute(SQL_DELETE_MEMBER, (member_id,))
+            # The id only: the entry must not keep the address that was just erased.
+            await write_audit(self._db, None, AUDIT_DELETED, {"member_id": member_id}, now=now)
+        return True
+
+
+async def _deactivate(db: Database, member_id: int, *, now: datetime) -> bool:
+    """Deactivate an active member inside the caller's transaction; False if not active."""
+    params = {"member_id": member_id, "now": utc_text(now)}
+    if await db.execute(SQL_DEACTIVATE, params) != 1:
+        return False
+    await db.execute(SQL_DELETE_MEMBER_FLOWS, (member_id,))
+    await write_audit(db, None, AUDIT_DEACTIVATED, {"member_id": member_id}, now=now)
+    return True
 
 
 async def link_in_transaction(

@@ -103,3 +103,153 @@ async def test_bad_file_changes_nothing(tmp_path: Path) -> None:
     code, _, err = await run(settings, "import", str(tmp_path / "fehlt.csv"))
     assert code == 1
     assert "FileNotFoundError" in err
+
+
+async def _audit(settings: Settings) -> list[tuple[str, str]]:
+    db = await Database.open(settings.database)
+    try:
+        rows = await db.fetchall("SELECT action, detail FROM audit ORDER BY id")
+    finally:
+        await db.close()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+async def _linked_member(settings: Settings, email: str, user_id: int) -> int:
+    """Link a Telegram user to a member, give them a password and an open dialog."""
+    db = await Database.open(settings.database)
+    try:
+        store = MemberStore(db, passwords=Passwords(LIGHT_HASH_COST))
+        member = await store.find(email)
+        assert member is not None
+        now = datetime.now(UTC)
+        await store.link(member.id, user_id, now=now)
+        await store.set_password(member.id, "Ein langes Kennwort", now=now)
+        async with db.transaction():
+            await db.execute(
+                "INSERT INTO account_flows (chat_id, nonce, purpose, step, member_id, "
+                "started_at, expires_at) VALUES (?, 'n', 'password', 'code', ?, ?, ?)",
+                (user_id, member.id, "2030-01-01T00:00:00Z", "2030-01-01T00:10:00Z"),
+            )
+        return member.id
+    finally:
+        await db.close()
+
+
+async def _flows(settings: Settings) -> int:
+    db = await Database.open(settings.database)
+    try:
+        row = await db.fetchone("SELECT COUNT(*) FROM account_flows")
+    finally:
+        await db.close()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_deactivate_ends_link_dialogs_and_login(tmp_path: Path) -> None:
+    """A deactivated member stays listed as inactive; link, dialogs and login end; audited."""
+    settings = await prepared(tmp_path)
+    members_file = tmp_path / "mitglieder.csv"
+    members_file.write_text(GOOD, encoding="utf-8")
+    await run(settings, "import", str(members_file))
+    member_id = await _linked_member(settings, "erika.muster@example.org", 4242)
+    assert await _flows(settings) == 1
+    code, out, _ = await run(settings, "deactivate", "Erika.Muster@example.org")
+    assert code == 0
+    assert "erika.muster@example.org ist deaktiviert" in out
+    code, out, _ = await run(settings, "list")
+    erika = out.splitlines()[1].split("\t")
+    assert erika[0] == "erika.muster@example.org"
+    assert erika[3] == "inaktiv"
+    assert erika[5] == "-", "the link to the chat ended"
+    assert await _flows(settings) == 0, "the open dialog ended"
+    password = "Ein langes Kennwort"
+    assert (await run(settings, "check-password", "erika.muster@example.org", stdin=password))[
+        0
+    ] == 1
+    assert await _audit(settings) == [("member_deactivated", f'{{"member_id": {member_id}}}')]
+    code, _, err = await run(settings, "deactivate", "niemand@example.org")
+    assert code == 1
+    assert "Es gibt kein Mitglied mit der Adresse niemand@example.org." in err
+    assert (await run(settings, "deactivate", "keine adresse"))[0] == 2
+    # A later import that lists the member makes them active again.
+    code, out, _ = await run(settings, "import", str(members_file))
+    assert "0 neu, 1 geändert, 1 unverändert" in out
+    db = await Database.open(settings.database)
+    try:
+        member = await MemberStore(db, passwords=Passwords(LIGHT_HASH_COST)).find(
+            "erika.muster@example.org"
+        )
+    finally:
+        await db.close()
+    assert member is not None
+    assert member.active
+    assert member.telegram_user_id is None, "reactivation does not restore the link"
+
+
+async def test_delete_erases_member_and_link(tmp_path: Path) -> None:
+    """Delete removes the record with password hash, link and dialogs; the audit has the id."""
+    settings = await prepared(tmp_path)
+    members_file = tmp_path / "mitglieder.csv"
+    members_file.write_text(GOOD, encoding="utf-8")
+    await run(settings, "import", str(members_file))
+    member_id = await _linked_member(settings, "erika.muster@example.org", 4242)
+    code, out, _ = await run(settings, "delete", "erika.muster@example.org")
+    assert code == 0
+    assert "erika.muster@example.org ist gelöscht." in out
+    code, out, _ = await run(settings, "list")
+    assert "erika" not in out
+    assert out.splitlines()[-1] == "1 Mitglied"
+    assert await _flows(settings) == 0
+    audit = await _audit(settings)
+    assert audit == [("member_deleted", f'{{"member_id": {member_id}}}')]
+    assert "erika" not in str(audit), "the audit does not keep the erased address"
+    db = await Database.open(settings.database)
+    try:
+        row = await db.fetchone("SELECT COUNT(*) FROM members WHERE telegram_user_id = 4242")
+    finally:
+        await db.close()
+    assert row is not None
+    assert row[0] == 0
+    code, _, err = await run(settings, "delete", "erika.muster@example.org")
+    assert code == 1
+    assert "Es gibt kein Mitglied" in err
+
+
+async def test_import_sync_deactivates_the_missing(tmp_path: Path) -> None:
+    """--sync deactivates active members missing from the file and lists them."""
+    settings = await prepared(tmp_path)
+    members_file = tmp_path / "mitglieder.csv"
+    members_file.write_text(
+        GOOD + "ada@example.org,Ada Lovelace,mit-pforzheim\n", encoding="utf-8"
+    )
+    await run(settings, "import", str(members_file))
+    await _linked_member(settings, "max@example.org", 5151)
+    smaller = tmp_path / "neu.csv"
+    smaller.write_text(
+        "email,name,network\nerika.muster@example.org,Erika Muster,connect-it-heilbronn-franken\n",
+        encoding="utf-8",
+    )
+    code, out, _ = await run(settings, "import", "--sync", str(smaller))
+    assert code == 0
+    lines = out.splitlines()
+    assert "0 neu, 0 geändert, 1 unverändert" in lines[0]
+    assert lines[1] == "2 Mitglieder, die in der Datei fehlen, wurden deaktiviert."
+    assert lines[2:] == ["  ada@example.org", "  max@example.org"]
+    code, out, _ = await run(settings, "list")
+    status = {line.split("\t")[0]: line.split("\t")[3] for line in out.splitlines()[1:-1]}
+    assert status == {
+        "ada@example.org": "inaktiv",
+        "erika.muster@example.org": "aktiv",
+        "max@example.org": "inaktiv",
+    }
+    assert await _flows(settings) == 0
+    assert [a for a, _ in await _audit(settings)] == ["member_deactivated"] * 2
+    # Syncing again deactivates nobody more; a bad file changes nothing, not even with --sync.
+    code, out, _ = await run(settings, "import", "--sync", str(smaller))
+    assert "0 Mitglieder, die in der Datei fehlen, wurden deaktiviert." in out
+    smaller.write_text("email,name,network\n", encoding="utf-8")
+    code, _, err = await run(settings, "import", "--sync", str(smaller))
+    assert code == 1
+    assert "keine Mitglieder" in err
+    code, out, _ = await run(settings, "list")
+    assert "erika.muster@example.org\tErika Muster\tconnect-it-heilbronn-franken\taktiv" in out

@@ -214,6 +214,44 @@ async def test_unknown_address_same_reply_before_lookup_and_no_mail(
     assert "noch 4 Versuche" in texts[0]
 
 
+async def members_command(settings: Settings, *argv: str) -> int:
+    """Run ``netzwerkbot members ARGV`` on the bot's database while the bot runs."""
+    parser = argparse.ArgumentParser()
+    members_cli.add_parsers(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["members", *argv])
+    return await members_cli.run(args, settings, out=io.StringIO(), err=io.StringIO())
+
+
+async def test_deactivated_member_is_like_an_unknown_address(
+    account_bot: BotApp, person: Person, sink: MailSink, sandbox: Sandbox, settings: Settings
+) -> None:
+    """Deactivating a linked member ends the link; their address gets the unknown's replies."""
+    await person.say("/konto")
+    await person.say(MEMBER)
+    (mail,) = await sink.wait_for(1)
+    (reply,) = await person.say(code_in(mail))
+    assert "jetzt mit der Mitgliedschaft von Erika Muster" in reply.text
+    # An open dialog of the member ends too: the code of the mail is useless afterwards.
+    other = Person(sandbox, 1002)
+    code = await request_code(other, sink, MEMBER, "/kennwort")
+    assert await members_command(settings, "deactivate", MEMBER) == 0
+    replies = await other.say(code)
+    assert all("neues Kennwort" not in r.text for r in replies)
+    (reply,) = await person.say("/konto")
+    assert "mit keiner Mitgliedschaft verknüpft" in reply.text, "the link has ended"
+    await person.say("abbrechen")
+    replies_by_address = {}
+    for address in (MEMBER, UNKNOWN):
+        await person.say("/kennwort")
+        (replies_by_address[address],) = await person.say(address)
+        await person.say("abbrechen")
+    assert replies_by_address[MEMBER].text == replies_by_address[UNKNOWN].text
+    assert SAME_REPLY in replies_by_address[MEMBER].text
+    await settle(account_bot)
+    assert len(sink.mails) == 2, "no code for a deactivated member"
+    assert await check_password(settings, MEMBER, NEW_PASSWORD) == 1
+
+
 async def test_five_wrong_codes_void_the_code(
     account_bot: BotApp, person: Person, sink: MailSink, settings: Settings
 ) -> None:

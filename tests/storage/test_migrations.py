@@ -48,7 +48,7 @@ async def test_open_sets_pragmas(blank: Database) -> None:
     try:
         assert await pragma(blank, "journal_mode") == "wal"
         assert await pragma(blank, "foreign_keys") == 1
-        assert await pragma(blank, "busy_timeout") == 5000
+        assert await pragma(blank, "busy_timeout") == 100
         assert await pragma(blank, "synchronous") == 1
     finally:
         await blank.close()

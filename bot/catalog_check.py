@@ -1,54 +1,127 @@
-"""Check (or update) the German catalog against the messages in the source code.
+"""Check (or update) the message catalogs with Babel's own ``pybabel extract`` and ``update``.
 
-``python -m bot.catalog_check`` fails when a message in the code has no German translation,
-a translation is fuzzy or empty, the catalog holds messages the code no longer uses, or a
-translation's ``{placeholders}`` differ from its msgid's. ``--write`` regenerates
-``locales/messages.pot`` and merges it into the .po file (new entries stay untranslated,
-so the check fails until someone translates them).
+The extraction and update settings live in ``pyproject.toml`` (``[tool.babel.*]``), so plain
+``pybabel extract`` and ``pybabel update`` run from the repository root do exactly what this
+module does. ``python -m bot.catalog_check`` fails when
+
+- ``locales/messages.pot`` differs from a fresh extraction (the creation date and the Babel
+  version in the header do not count),
+- a ``.po`` file is not what ``pybabel update`` writes from that template (stale, or edited
+  into another layout),
+- a message in the code has no German translation, or it is fuzzy or empty, or the German
+  catalog holds messages the code no longer uses,
+- a translation's ``{placeholders}`` are not among its msgid's, or Babel's own checks
+  (``%`` formats, number of plural forms) fail.
+
+``--write`` regenerates ``locales/messages.pot`` (only when a message or location changed)
+and runs ``pybabel update``; new entries stay untranslated, so the check fails until someone
+translates them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-SOURCE_DIRS: Final = ("bot", "handlers", "storage")
-POT: Final = ROOT / "locales" / "messages.pot"
-PO: Final = ROOT / "locales" / "de" / "LC_MESSAGES" / "messages.po"
-KEYWORDS: Final = {**DEFAULT_KEYWORDS, "N_": None}
+LOCALES: Final = ROOT / "locales"
+POT: Final = LOCALES / "messages.pot"
+PO: Final = LOCALES / "de" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER: Final = re.compile(r"\{([a-z_][a-z0-9_]*)(?:![rs])?(?::[^}]*)?\}")
+# Header lines that change without any message changing: when the template was made, and
+# which Babel version wrote the file.
+VOLATILE_HEADERS: Final = (b'"POT-Creation-Date:', b'"Generated-By:')
+WRITE_HINT: Final = "run `python -m bot.catalog_check --write`"
+
+
+def pybabel(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``pybabel`` command line in the repository root with its pyproject settings."""
+    env = {**os.environ, "BABEL_PYPROJECT_TOML": str(ROOT / "pyproject.toml")}
+    return subprocess.run(  # noqa: S603 - our own interpreter, arguments from this module
+        [sys.executable, "-m", "babel.messages.frontend", "--quiet", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _extract_to(path: Path) -> None:
+    result = pybabel("extract", "--output-file", str(path))
+    if result.returncode != 0:
+        raise RuntimeError(f"pybabel extract failed:\n{result.stderr}")
 
 
 def extract() -> Catalog:
-    """Collect every translatable message from the source directories."""
-    template = Catalog(project="netzwerkbot", fuzzy=False)
-    for directory in SOURCE_DIRS:
-        for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT / directory,
-            method_map=[("**.py", "python")],
-            keywords=KEYWORDS,
-            comment_tags=("TRANSLATORS:",),
-        ):
-            template.add(
-                message,
-                None,
-                [(f"{directory}/{filename}", lineno)],
-                auto_comments=comments,
-                context=context,
-            )
-    return template
+    """Collect every translatable message from the sources, as ``pybabel extract`` does."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pot = Path(tmp) / "messages.pot"
+        _extract_to(pot)
+        with pot.open("rb") as handle:
+            return read_po(handle)
+
+
+def _stable(text: bytes) -> list[bytes]:
+    return [line for line in text.splitlines() if not line.startswith(VOLATILE_HEADERS)]
+
+
+def _same_catalog_file(left: Path, right: Path) -> bool:
+    if not left.is_file() or not right.is_file():
+        return False
+    return _stable(left.read_bytes()) == _stable(right.read_bytes())
+
+
+def _po_files() -> list[Path]:
+    return sorted(LOCALES.glob("*/LC_MESSAGES/messages.po"))
+
+
+def file_problems(fresh: Path) -> list[str]:
+    """Return where the committed template or catalogs differ from what pybabel writes.
+
+    ``fresh`` is a template just extracted from the sources; the committed .po files are
+    updated from it in a scratch directory, never in place.
+    """
+    found: list[str] = []
+    if not _same_catalog_file(fresh, POT):
+        found.append(f"{POT.relative_to(ROOT)} is out of date: {WRITE_HINT}")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for po in _po_files():
+            copy = work / po.relative_to(LOCALES)
+            copy.parent.mkdir(parents=True)
+            shutil.copyfile(po, copy)
+            name = po.relative_to(ROOT)
+            locale = po.parents[1].name
+            args = ("--input-file", str(fresh), "--output-dir", str(work), "--locale", locale)
+            differs = f"{name} is not what `pybabel update` writes (stale or edited): {WRITE_HINT}"
+            # --check compares message by message (and each message's line in the file);
+            # the byte comparison after a real update also catches order and header comments.
+            if pybabel("update", "--check", *args).returncode != 0:
+                found.append(differs)
+                continue
+            update = pybabel("update", *args)
+            if update.returncode != 0:
+                raise RuntimeError(f"pybabel update failed:\n{update.stderr}")
+            if not _same_catalog_file(copy, po):
+                found.append(differs)
+    return found
 
 
 def problems(template: Catalog, catalog: Catalog) -> list[str]:
-    """Return what is wrong with ``catalog`` compared with the ``template``."""
+    """Return what is wrong with the translations in ``catalog`` against the ``template``."""
     found: list[str] = []
     wanted = {m.id for m in template if m.id}
     for message in template:
@@ -68,6 +141,9 @@ def problems(template: Catalog, catalog: Catalog) -> list[str]:
     for message in catalog:
         if message.id and message.id not in wanted:
             found.append(f"obsolete (not in the code): {message.id!r}")
+    found.extend(f"obsolete (kept as #~): {msgid!r}" for msgid in catalog.obsolete)
+    for message, errors in catalog.check():
+        found.extend(f"{error}: {message.id!r}" for error in errors)
     return found
 
 
@@ -90,25 +166,33 @@ def read_catalog(path: Path = PO) -> Catalog:
         return read_po(handle, locale="de")
 
 
-def write(template: Catalog) -> None:
-    """Write the template and merge it into the German catalog."""
-    with POT.open("wb") as handle:
-        write_po(handle, template, width=99, omit_header=False, sort_output=True)
-    catalog = read_catalog()
-    catalog.update(template, no_fuzzy_matching=True)
-    with PO.open("wb") as handle:
-        write_po(handle, catalog, width=99, sort_output=True, ignore_obsolete=True)
+def write() -> None:
+    """Regenerate the template if a message changed, then run ``pybabel update``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "messages.pot"
+        _extract_to(fresh)
+        if not _same_catalog_file(fresh, POT):
+            shutil.copyfile(fresh, POT)
+    result = pybabel("update")
+    if result.returncode != 0:
+        raise RuntimeError(f"pybabel update failed:\n{result.stderr}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Check the catalog, or update it with ``--write``; return the exit code."""
+    """Check the catalogs, or update them with ``--write``; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="update messages.pot and the .po")
+    parser.add_argument(
+        "--write", action="store_true", help="regenerate messages.pot and run pybabel update"
+    )
     args = parser.parse_args(argv)
-    template = extract()
     if args.write:
-        write(template)
-    found = problems(template, read_catalog())
+        write()
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "messages.pot"
+        _extract_to(fresh)
+        with fresh.open("rb") as handle:
+            template = read_po(handle)
+        found = [*file_problems(fresh), *problems(template, read_catalog())]
     for problem in found:
         print(problem, file=sys.stderr)  # noqa: T201 - a command-line tool
     if found:

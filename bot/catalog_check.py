@@ -16,6 +16,11 @@ module does. ``python -m bot.catalog_check`` fails when
 ``--write`` regenerates ``locales/messages.pot`` (only when a message or location changed)
 and runs ``pybabel update``; new entries stay untranslated, so the check fails until someone
 translates them.
+
+``--spelling`` also spell-checks the German translations with hunspell and Debian's
+``hunspell-de-de`` dictionary (``de_DE``), accepting the project's words listed in
+``locales/de/hunspell-words.txt``. It is optional and not part of CI, which does not install
+hunspell.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ PLACEHOLDER: Final = re.compile(r"\{([a-z_][a-z0-9_]*)(?:![rs])?(?::[^}]*)?\}")
 # which Babel version wrote the file.
 VOLATILE_HEADERS: Final = (b'"POT-Creation-Date:', b'"Generated-By:')
 WRITE_HINT: Final = "run `python -m bot.catalog_check --write`"
+SPELLING_WORDS: Final = LOCALES / "de" / "hunspell-words.txt"
+# What is not prose in a translation: placeholders, HTML tags, /commands, --options.
+NOT_PROSE: Final = re.compile(r"\{[^}]*\}|<[^>]+>|(?<!\w)/[a-z_]+|(?<![\w-])-{1,2}[a-z]+")
 
 
 def pybabel(*args: str) -> subprocess.CompletedProcess[str]:
@@ -160,6 +168,46 @@ def _placeholder_problems(
     ]
 
 
+def _translations(catalog: Catalog) -> list[tuple[str, str]]:
+    """Return (msgid, prose of one translation) pairs."""
+    pairs: list[tuple[str, str]] = []
+    for message in catalog:
+        if not message.id:
+            continue
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        strings = (message.string,) if isinstance(message.string, str) else message.string or ()
+        pairs.extend((msgid, NOT_PROSE.sub(" ", string)) for string in strings if string)
+    return pairs
+
+
+def spelling_problems(catalog: Catalog) -> list[str]:
+    """Return the words of the translations that hunspell's German dictionary does not know."""
+    hunspell = shutil.which("hunspell")
+    if hunspell is None:
+        return ["spelling: hunspell is not installed (apt-get install hunspell hunspell-de-de)"]
+    pairs = _translations(catalog)
+    result = subprocess.run(  # noqa: S603 - fixed arguments, the text goes to stdin
+        [hunspell, "-d", "de_DE", "-i", "utf-8", "-p", str(SPELLING_WORDS), "-l"],
+        input="\n".join(text for _msgid, text in pairs),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return [f"spelling: hunspell failed: {result.stderr.strip()}"]
+    # hunspell's personal dictionary cannot allow a word the German one forbids in that
+    # case ("name", "rand" in a command line): the list is applied here as well.
+    accepted = set(SPELLING_WORDS.read_text(encoding="utf-8").split())
+    found: list[str] = []
+    for word in sorted(set(result.stdout.split()) - accepted):
+        if not any(char.isalpha() for char in word):
+            continue  # a dash or an emoji's variation selector, not a word
+        pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+        where = next((msgid for msgid, text in pairs if pattern.search(text)), "?")
+        found.append(f"spelling: unknown word {word!r} in the translation of {where!r}")
+    return found
+
+
 def read_catalog(path: Path = PO) -> Catalog:
     """Read the German catalog."""
     with path.open("rb") as handle:
@@ -184,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--write", action="store_true", help="regenerate messages.pot and run pybabel update"
     )
+    parser.add_argument(
+        "--spelling", action="store_true", help="also spell-check German with hunspell (de_DE)"
+    )
     args = parser.parse_args(argv)
     if args.write:
         write()
@@ -192,7 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         _extract_to(fresh)
         with fresh.open("rb") as handle:
             template = read_po(handle)
-        found = [*file_problems(fresh), *problems(template, read_catalog())]
+        catalog = read_catalog()
+        found = [*file_problems(fresh), *problems(template, catalog)]
+    if args.spelling:
+        found.extend(spelling_problems(catalog))
     for problem in found:
         print(problem, file=sys.stderr)  # noqa: T201 - a command-line tool
     if found:

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
-from bot.catalog_check import POT, ROOT, extract, main, problems, read_catalog
+import pytest
+
+from bot.catalog_check import (
+    POT,
+    ROOT,
+    extract,
+    main,
+    problems,
+    read_catalog,
+    spelling_problems,
+)
 from bot.i18n import translator
 
 
@@ -57,3 +68,13 @@ def test_template_version_is_the_project_version() -> None:
 def test_catalog_loads_and_translates() -> None:
     """The catalog loads from package data and speaks German."""
     assert translator().gettext("Upcoming meetings") == "Kommende Treffen"
+
+
+@pytest.mark.skipif(shutil.which("hunspell") is None, reason="hunspell is not installed")
+def test_spelling_finds_a_misspelt_word_and_accepts_the_catalog() -> None:
+    """hunspell with de_DE knows the catalog's words and reports a misspelling."""
+    catalog = read_catalog()
+    assert spelling_problems(catalog) == []
+    catalog.add("Upcoming meetings, misspelt", "Komende Trefen {count} <b>/termine</b>")
+    found = spelling_problems(catalog)
+    assert [p.split("'")[1] for p in found] == ["Komende", "Trefen"]

@@ -15,7 +15,17 @@ from bot import callbacks
 from bot.account import CB_PASSWORD, FEATURE_ACCOUNT
 from bot.commands import MEMBER_COMMANDS
 from bot.qa.entities import extract
-from bot.qa.intents import NEVER_KNOWN, TOPIC_SETTINGS, Understanding, member_facts
+from bot.qa.intents import (
+    NEVER_KNOWN,
+    TOPIC_ASK_EVENT,
+    TOPIC_ASK_NETWORK,
+    TOPIC_OFFTOPIC,
+    TOPIC_SETTINGS,
+    TOPIC_SORRY,
+    TOPIC_WISH,
+    Understanding,
+    member_facts,
+)
 from bot.render import (
     FEATURE_SUBSCRIPTIONS,
     button_label,
@@ -165,6 +175,16 @@ def _network_answer(ctx: RenderContext, u: Understanding, network: Network) -> R
             text = _("The website of {name}: {link}").format(
                 name=name, link=link(network.website, network.website)
             )
+            if "leader" in aspects and network.led_by:
+                # Two questions in one message: who leads it, and where its website is.
+                text = (
+                    _("Led by {name}: {leader}").format(
+                        name=esc(network_display_name(network), 200),
+                        leader=esc(network.led_by, 200),
+                    )
+                    + "\n"
+                    + text
+                )
             return Reply(text, buttons)
         return unknown_reply(
             ctx, [_("No website of {name} is recorded.").format(name=name)], buttons
@@ -230,6 +250,8 @@ def _event_unknown_detail(ctx: RenderContext, u: Understanding, event: Event) ->
         return _("The number of participants is not recorded.")
     if "speakers" in aspects:
         return _("Speakers of this meeting are not recorded.")
+    if "hosts" in aspects:
+        return esc(event.host_note or _("The hosts of this meeting are not recorded."), 300)
     return _("This is not recorded for this meeting.")
 
 
@@ -265,6 +287,14 @@ def _event_intro(ctx: RenderContext, u: Understanding, event: Event) -> str:
         notes.append(_("No outcomes are recorded for this meeting."))
     if "where" in aspects and not (event.venue or event.venue_note or event.city):
         notes.append(_("The exact place is not recorded."))
+    if "speakers" in aspects:
+        for item in event.programme:
+            person = ctx.catalog.person(item.speaker) if item.speaker else None
+            if person is not None:
+                notes.append(
+                    f"{esc(person.name, 120)}: {esc(person.role, 200)}, "
+                    f"{esc(person.organisation, 200)}"
+                )
     return "\n".join(notes)
 
 
@@ -357,6 +387,11 @@ def _person_answer(ctx: RenderContext, u: Understanding) -> Reply:
         intro = _("{initiative} is led by {name}.").format(
             initiative=esc(ctx.catalog.initiative.name, 100), name=esc(person.name, 120)
         )
+        if u.mentions.alliance and ctx.catalog.alliance is not None:
+            # A second question in the same message: how the alliance relates to it.
+            intro += " " + _("The {alliance} grew out of it.").format(
+                alliance=esc(ctx.catalog.alliance.name, 100)
+            )
     return _person_card(ctx, person, intro)
 
 
@@ -741,9 +776,74 @@ def _account_reply(ctx: RenderContext) -> Reply:
     return Reply(text, ((Button(_("Website"), url=website),),))
 
 
+def _ask_back(ctx: RenderContext, u: Understanding) -> Reply:
+    """Ask which meeting or network a message without context means, with buttons."""
+    _ = ctx.tr.gettext
+    if u.topic == TOPIC_ASK_NETWORK:
+        text = _(
+            "Which network do you mean? Please write its name or city, for example "
+            "“website of CyberForum”."
+        )
+        return Reply(text, ((Button(_("All networks"), data=callbacks.NETWORK_LIST),),))
+    text = _(
+        "Which meeting do you mean? Please write it with the place or the date, for example "
+        "“the next meeting” or “the meeting in Ulm”."
+    )
+    upcoming = ctx.catalog.upcoming_events(ctx.now)[:3]
+    rows: list[tuple[Button, ...]] = [(event_button(ctx, e),) for e in upcoming]
+    rows.append(
+        (
+            Button(_("Upcoming meetings"), data=callbacks.events_upcoming(0)),
+            Button(_("Past meetings"), data=callbacks.events_past(0)),
+        )
+    )
+    return Reply(text, tuple(rows))
+
+
+def _sorry_reply(ctx: RenderContext) -> Reply:
+    """Apologise for an answer that did not help, and point to what the bot can do."""
+    text = ctx.tr.gettext(
+        "I'm sorry that did not help. Please try asking in other words, for example with "
+        "the name of a network or a meeting. You can find what I can answer under {command}."
+    ).format(command=HELP_COMMAND)
+    return Reply(text)
+
+
+def _stop_wish_reply(ctx: RenderContext, u: Understanding) -> Reply:
+    """Answer a clear wish to stop for a person with no subscriptions (nothing to stop).
+
+    The chat handler carries the wish out where there is something to stop; this reply is
+    what is left when nothing is subscribed, and what ``netzwerkbot ask`` shows.
+    """
+    _ = ctx.tr.gettext
+    manage = Button(_("Manage subscriptions"), data=callbacks.SUB_OPEN)
+    networks = [n for slug in u.entities if (n := ctx.catalog.network(slug)) is not None]
+    if networks:
+        names = format_list([esc(network_display_name(n), 100) for n in networks], ctx)
+        text = _(
+            "You have not subscribed to {names}, so there is nothing to unsubscribe from. "
+            "Whatever you subscribe to, you can unsubscribe from under {abo} at any time."
+        ).format(names=names, abo=ABO_COMMAND)
+        return Reply(text, ((manage,),))
+    text = _(
+        "You have not subscribed to anything, so there is nothing to unsubscribe from. "
+        "Whatever you subscribe to, you can unsubscribe from at any time with {stop} or "
+        "under {abo}."
+    ).format(stop=STOP_COMMAND, abo=ABO_COMMAND)
+    return Reply(text, ((manage,),))
+
+
 def answer(u: Understanding, ctx: RenderContext) -> list[Reply]:
     """Return the replies for an understood message."""
     intent = u.intent
+    if u.topic in {TOPIC_ASK_EVENT, TOPIC_ASK_NETWORK}:
+        return [_ask_back(ctx, u)]
+    if u.topic == TOPIC_SORRY:
+        return [_sorry_reply(ctx)]
+    if u.topic == TOPIC_OFFTOPIC:
+        return [unknown_reply(ctx, _unknown_details(ctx, u))]
+    if intent == "unsubscribe" and u.topic == TOPIC_WISH and FEATURE_SUBSCRIPTIONS in ctx.features:
+        return [_stop_wish_reply(ctx, u)]
     if u.events or u.event_mode:
         return [_event_answer(ctx, u)]
     if intent == "greeting":

@@ -11,7 +11,7 @@ the vocabulary of the data and of the cue lexicon with rapidfuzz, before any mat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
@@ -117,6 +117,7 @@ class Index:
     vocabulary: set[str] = field(default_factory=set)
     vocabulary_list: list[str] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
+    venue_events: dict[str, set[str]] = field(default_factory=dict)  # venue key → event ids
 
     def add(self, text: str, key: _Key, *, caps_rule: bool = True) -> None:
         """Register a name that points to ``key``."""
@@ -154,6 +155,27 @@ class Index:
         return result
 
 
+_VENUE_PREFIX: Final = re.compile(
+    r"^(?:R(?:ä|ae)umlichkeiten|Geb(?:ä|ae)ude|Sitz)\s+(?:der|des|von)\s+"
+)
+_PARENTHESES: Final = re.compile(r"\(([^()]{2,12})\)")
+
+
+def _add_venue(index: Index, venue: str, event_id: str) -> None:
+    """Register a venue's name ("Bechtle AG", "Goldbach Interactive AG") for its meeting."""
+    name = _VENUE_PREFIX.sub("", venue).strip()
+    key = _Key("venue", fold(name))
+    index.venue_events.setdefault(key.target, set()).add(event_id)
+    for abbreviation in _PARENTHESES.findall(name):
+        index.add(abbreviation, key)
+    name = _PARENTHESES.sub(" ", name).strip()
+    index.add(name, key, caps_rule=False)
+    words = [t.folded for t in tokenize(name)]
+    first = words[0] if words else ""
+    if len(first) >= 6 and first not in STOPWORDS:
+        index.add(first, key, caps_rule=False)
+
+
 def _title_keys(title: str) -> set[str]:
     keys = set()
     for token in tokenize(title):
@@ -174,10 +196,18 @@ def build_index(catalog: Catalog) -> Index:
     index = Index()
     for network in catalog.networks:
         key = _Key("network", network.slug)
-        for name in (network.name, network.short_name, network.city, network.region):
+        # A network named by its city or region ("in Heilbronn") may be a side remark
+        # ("ein Restaurant in Heilbronn"); named by its own name it is what is asked about.
+        place_key = _Key("network_place", network.slug)
+        for name in (network.name, network.short_name):
             index.add(name, key)
+        for name in (network.city, network.region):
+            index.add(name, place_key)
+        own_words = {t.folded for t in tokenize(network.name + " " + network.short_name)}
+        own_words = {w for w in own_words if len(w) >= 4 and w not in {fold(network.city)}}
         for alias in network.aliases:
-            index.add(alias, key)
+            shares = {t.folded for t in tokenize(alias)} & own_words
+            index.add(alias, key if shares or _is_caps_abbreviation(alias) else place_key)
     for person in catalog.people.values():
         key = _Key("person", person.id)
         index.add(person.name, key)
@@ -189,9 +219,12 @@ def build_index(catalog: Catalog) -> Index:
             if place:
                 place_key = _Key("place", fold(place))
                 index.add(place, place_key, caps_rule=False)
-                first = place.split()[0]
-                if first != place and len(first) >= 4:
-                    index.add(first, place_key, caps_rule=False)
+                parts = place.split()
+                for part in {parts[0], parts[-1]}:
+                    if part != place and len(part) >= 4:
+                        index.add(part, place_key, caps_rule=False)
+        if event.venue:
+            _add_venue(index, event.venue, event.id)
         for title_key in _title_keys(event.title):
             index.title_keys.setdefault(title_key, set()).add(event.id)
             index.vocabulary.add(title_key)
@@ -267,6 +300,10 @@ class Mentions:
     ordinals: tuple[int, ...] = ()
     years: tuple[int, ...] = ()
     months: tuple[int, ...] = ()
+    dates: tuple[tuple[int, int, int | None], ...] = ()  # (day, month, year or None)
+    self_places: frozenset[str] = frozenset()  # where the writer comes from, not asked about
+    named_network: bool = False  # a network named by its name, not only by its city
+    unknown_words: tuple[str, ...] = ()  # words neither in the data nor in the lexicon
     initiative: bool = False
     alliance: bool = False
     programme: bool = False
@@ -279,20 +316,24 @@ class Mentions:
         return any(n in self.concepts for n in names)
 
 
-def _find_compact(index: Index, tokens: list[Token]) -> list[tuple[int, _Key]]:
+def _find_compact(
+    index: Index, tokens: list[Token], covered: set[int] | None = None
+) -> list[tuple[int, _Key]]:
     compact = ""
     starts: dict[int, int] = {}
-    ends: set[int] = set()
+    ends: dict[int, int] = {}
     for position, token in enumerate(tokens):
         starts[len(compact)] = position
         compact += token.folded
-        ends.add(len(compact))
+        ends[len(compact)] = position
     found: list[tuple[int, _Key]] = []
     for key_text, keys in index.compact_keys.items():
         at = compact.find(key_text)
         while at >= 0:
             if at in starts and at + len(key_text) in ends:
                 found.extend((starts[at], k) for k in keys)
+                if covered is not None:
+                    covered.update(range(starts[at], ends[at + len(key_text)] + 1))
             at = compact.find(key_text, at + 1)
     for raw_key, keys in index.caps_keys.items():
         width = len(raw_key)
@@ -302,6 +343,8 @@ def _find_compact(index: Index, tokens: list[Token]) -> list[tuple[int, _Key]]:
                 t.raw.isupper() and t.raw == part for t, part in zip(window, raw_key, strict=True)
             ):
                 found.extend((position, k) for k in keys)
+                if covered is not None:
+                    covered.update(range(position, position + width))
     found.sort(key=lambda item: item[0])
     return found
 
@@ -317,17 +360,346 @@ def _digit_ordinal(tokens: list[Token], position: int, text: str) -> int | None:
     following = tokens[position + 1].folded if position + 1 < len(tokens) else ""
     if following in MONTHS:
         return None
-    if match.group(2):
+    # A number is a meeting's number only next to a meeting word ("3. Treffen", "4te
+    # Treffen", "6. Netzwerktreffen"): "12 Netzwerke", "3 Kollegen", "25 Mitarbeitende" and
+    # "mehr als 1.000" count something else.
+    if not _event_word_follows(tokens, position):
+        return None
+    if match.group(2) or text[token.end : token.end + 1] == ".":
         return number
-    if text[token.end : token.end + 1] == "." or "event" in concepts_of(following):
-        return number
-    return None
+    return number if "event" in concepts_of(following) else None  # "das 5 Treffen"
+
+
+def _event_word_follows(tokens: list[Token], position: int, reach: int = 3) -> bool:
+    """Tell whether a meeting word follows within ``reach`` tokens."""
+    return any(
+        "event" in concepts_of(t.folded) for t in tokens[position + 1 : position + 1 + reach]
+    )
 
 
 def extract(text: str, catalog: Catalog) -> Mentions:
-    """Find the entities and cue concepts in a message."""
-    index = index_for(catalog)
+    """Find what a message asks about: the question's sentences first, the rest as context.
+
+    A long message carries greetings and context ("ich komme aus Ulm", "wir sind 5
+    Entwickler") before its question. Cue words count only in the question sentences;
+    entities come from them too, and from the nearest context sentence only when the
+    question names none of its own ("Was steht dort auf dem Programm?").
+    """
     cleaned = clean(text)
+    sentences = split_sentences(cleaned)
+    if len(sentences) < 2:
+        return _extract_clean(cleaned, catalog)
+    parts = [_extract_clean(s, catalog) for s in sentences]
+    questions = [i for i, s in enumerate(sentences) if _is_question(s, parts[i])]
+    if not questions or len(questions) == len(sentences):
+        whole = _extract_clean(cleaned, catalog)
+        return _merge_questions([whole]) if not questions else whole
+    focus = _merge_questions([parts[i] for i in questions])
+    if not focus.has("event", "network") and any(parts[i].has("event") for i in range(len(parts))):
+        # "... bei so einem Treffen vorbeischauen. Wann und wo ist denn das nächste?"
+        focus = replace(focus, concepts=focus.concepts | {"event"})
+    if _has_entities(focus) or (focus.has("next") and not _refers_back(focus)):
+        return focus
+    before = [i for i in range(questions[0] - 1, -1, -1) if i not in questions]
+    after = [i for i in range(questions[0] + 1, len(parts)) if i not in questions]
+    for i in before + after:
+        if _has_entities(parts[i]) and not _only_self(parts[i], focus):
+            return _borrow(focus, parts[i])
+    return focus
+
+
+_SENTENCE_BREAK: Final = re.compile(r"(?<=[?!])\s+|(?<=[^\W\d_][.])\s+|\n+")
+_QUESTION_START: Final = frozenset(
+    [
+        "wer",
+        "wie",
+        "wann",
+        "wo",
+        "was",
+        "welche",
+        "welcher",
+        "welches",
+        "welchen",
+        "welchem",
+        "wieso",
+        "warum",
+        "weshalb",
+        "woher",
+        "wohin",
+        "worueber",
+        "wofuer",
+        "womit",
+        "wozu",
+        "gibt",
+        "gibts",
+        "kann",
+        "kannst",
+        "koennen",
+        "koennten",
+        "koenntest",
+        "koenntet",
+        "ist",
+        "sind",
+        "hat",
+        "haben",
+        "hast",
+        "habt",
+        "weiss",
+        "weisst",
+        "findet",
+        "wird",
+        "werden",
+    ]
+)
+# Words by which a question points back to what the message said before.
+_BACK_REFERENCES: Final = frozenset(
+    [
+        "da",
+        "dort",
+        "dabei",
+        "dazu",
+        "darueber",
+        "daran",
+        "dafuer",
+        "davon",
+        "hier",
+        "uns",
+        "mir",
+        "mich",
+        "unsere",
+        "unserer",
+        "unserem",
+        "unseren",
+        "unser",
+        "stadt",
+        "gegend",
+        "deren",
+        "dessen",
+        "diese",
+        "dieser",
+        "dieses",
+        "diesem",
+        "diesen",
+        "sie",
+        "es",
+        "das",
+    ]
+)
+# Words by which a question points back to where the writer is ("bei uns", "hier").
+_SELF_REFERENCES: Final = frozenset(
+    [
+        "uns",
+        "mir",
+        "mich",
+        "hier",
+        "stadt",
+        "gegend",
+        "naehe",
+        "da",
+        "dort",
+        "unsere",
+        "unserer",
+        "unserem",
+        "unseren",
+        "unser",
+        "umgebung",
+    ]
+)
+_SELF_WORDS: Final = frozenset(
+    [
+        "komme",
+        "kommen",
+        "bin",
+        "sind",
+        "sitze",
+        "sitzen",
+        "sitzt",
+        "arbeite",
+        "arbeiten",
+        "wohne",
+        "wohnen",
+        "gezogen",
+        "gruesse",
+        "gruss",
+    ]
+)
+
+
+def split_sentences(cleaned: str) -> list[str]:
+    """Split a message into sentences; "3. Treffen", "18.3." and "connect.IT" stay whole."""
+    return [s for s in (p.strip() for p in _SENTENCE_BREAK.split(cleaned)) if s]
+
+
+def _is_question(sentence: str, m: Mentions) -> bool:
+    """Tell whether a sentence asks or requests something (rather than tell context)."""
+    if not m.words:
+        return False
+    if "?" in sentence[-4:] or "bitte" in m.words:
+        return True
+    return m.words[0] in _QUESTION_START and not m.has("thanks", "greeting")
+
+
+def _has_entities(m: Mentions) -> bool:
+    return bool(
+        m.networks
+        or m.people
+        or m.lines
+        or (m.places - m.self_places)
+        or m.title_events
+        or m.ordinals
+        or m.dates
+        or m.initiative
+        or m.alliance
+        or m.programme
+    )
+
+
+def _refers_back(m: Mentions) -> bool:
+    return any(w in _BACK_REFERENCES for w in m.words)
+
+
+def _only_self(context: Mentions, focus: Mentions) -> bool:
+    """Tell whether a context sentence only says where the writer is, and is not asked about."""
+    return (
+        bool(context.self_places)
+        and not any(w in _SELF_REFERENCES for w in focus.words)
+        and not (context.networks or context.title_events or context.initiative)
+    )
+
+
+def _with_self(m: Mentions) -> Mentions:
+    """Count where the writer is as a mention (the question asks about "bei uns")."""
+    if not m.self_places:
+        return m
+    networks = list(m.networks)
+    places = set(m.places)
+    for target in m.self_places:
+        if target.startswith("network:"):
+            slug = target.removeprefix("network:")
+            if slug not in networks:
+                networks.append(slug)
+        else:
+            places.add(target)
+    return replace(m, networks=tuple(networks), places=frozenset(places), self_places=frozenset())
+
+
+def _merge_questions(parts: list[Mentions]) -> Mentions:
+    """Join the mentions of several question sentences into one."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+
+    def joined(name: str) -> tuple[object, ...]:
+        seen: list[object] = []
+        for part in parts:
+            seen.extend(v for v in getattr(part, name) if v not in seen)
+        return tuple(seen)
+
+    concept_words: dict[str, tuple[str, ...]] = {}
+    for part in parts:
+        for key, words in part.concept_words.items():
+            concept_words[key] = concept_words.get(key, ()) + words
+    return replace(
+        first,
+        words=tuple(w for p in parts for w in p.words),
+        concepts=frozenset().union(*(p.concepts for p in parts)),
+        networks=joined("networks"),  # type: ignore[arg-type]
+        people=joined("people"),  # type: ignore[arg-type]
+        lines=joined("lines"),  # type: ignore[arg-type]
+        places=frozenset().union(*(p.places for p in parts)),
+        self_places=frozenset().union(*(p.self_places for p in parts)),
+        title_events=frozenset().union(*(p.title_events for p in parts)),
+        title_words=joined("title_words"),  # type: ignore[arg-type]
+        ordinals=joined("ordinals"),  # type: ignore[arg-type]
+        years=joined("years"),  # type: ignore[arg-type]
+        months=joined("months"),  # type: ignore[arg-type]
+        dates=joined("dates"),  # type: ignore[arg-type]
+        named_network=any(p.named_network for p in parts),
+        unknown_words=joined("unknown_words"),  # type: ignore[arg-type]
+        initiative=any(p.initiative for p in parts),
+        alliance=any(p.alliance for p in parts),
+        programme=any(p.programme for p in parts),
+        plural_event=any(p.plural_event for p in parts),
+        content_words=sum(p.content_words for p in parts),
+        concept_words=concept_words,
+    )
+
+
+def _borrow(focus: Mentions, context: Mentions) -> Mentions:
+    """Give a question the entities of the context sentence it refers to."""
+    concepts = set(focus.concepts)
+    if context.has("event") and (
+        context.title_events or context.ordinals or context.places or context.years
+    ):
+        concepts.add("event")
+    if any(w in _SELF_REFERENCES for w in focus.words):
+        context = _with_self(context)
+    return replace(
+        focus,
+        concepts=frozenset(concepts),
+        networks=context.networks,
+        people=context.people,
+        lines=context.lines,
+        places=context.places,
+        self_places=frozenset(),
+        title_events=context.title_events,
+        title_words=context.title_words,
+        ordinals=context.ordinals,
+        years=focus.years or context.years,
+        months=focus.months or context.months,
+        dates=context.dates,
+        named_network=context.named_network,
+        initiative=context.initiative,
+        alliance=context.alliance,
+        programme=context.programme,
+    )
+
+
+_NUMERIC_DATE: Final = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2}(?!\d))?(?![\d])")
+
+
+def _find_dates(
+    cleaned: str, tokens: list[Token]
+) -> tuple[list[tuple[int, int, int | None]], set[int]]:
+    """Return the dates in a message and the token positions they cover.
+
+    Dates are read before any number is taken for a meeting's number: "am 24.6." asks
+    about a day, not about the 24th meeting, and "3. Dezember 2014" is a day as well.
+    """
+    dates: list[tuple[int, int, int | None]] = []
+    covered: set[int] = set()
+    for match in _NUMERIC_DATE.finditer(cleaned):
+        day, month = int(match.group(1)), int(match.group(2))
+        year_text = match.group(3)
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            continue
+        year = None
+        if year_text:
+            year = int(year_text) if len(year_text) == 4 else 2000 + int(year_text)
+        dates.append((day, month, year))
+        covered.update(i for i, t in enumerate(tokens) if match.start() <= t.start < match.end())
+    for i, token in enumerate(tokens[:-1]):
+        following = tokens[i + 1].folded
+        if token.folded.isdigit() and following in MONTHS and 1 <= int(token.folded) <= 31:
+            year = None
+            if i + 2 < len(tokens) and _YEAR.match(tokens[i + 2].folded):
+                year = int(tokens[i + 2].folded)
+            dates.append((int(token.folded), MONTHS[following], year))
+            covered.add(i)
+    return dates, covered
+
+
+def _self_positions(tokens: list[Token], position: int) -> bool:
+    """Tell whether a place at ``position`` says where the writer is ("wir sitzen in Ulm")."""
+    before = [t.folded for t in tokens[max(0, position - 6) : position]]
+    if not before or before[-1] not in {"aus", "in", "von", "bei", "nach"}:
+        return False
+    return any(w in _SELF_WORDS for w in before)
+
+
+def _extract_clean(cleaned: str, catalog: Catalog) -> Mentions:
+    """Find the entities and cue concepts in one piece of cleaned text."""
+    index = index_for(catalog)
     raw_tokens = tokenize(cleaned)
     tokens = [
         Token(t.raw, index.correct(t.folded), t.start, t.end) if t.folded.isalpha() else t
@@ -342,6 +714,7 @@ def extract(text: str, catalog: Catalog) -> Mentions:
     months: list[int] = []
     title_events: set[str] = set()
     title_words: list[str] = []
+    dates, date_tokens = _find_dates(cleaned, tokens)
     for position, word in enumerate(words):
         found = concepts_of(word)
         concepts.update(found)
@@ -349,12 +722,23 @@ def extract(text: str, catalog: Catalog) -> Mentions:
             concept_words.setdefault(name, []).append(word)
         if word not in STOPWORDS and not found & {"greeting", "thanks"}:
             content += 1
-        number = ordinal_of(word) if word.isalpha() else _digit_ordinal(tokens, position, cleaned)
+        if position in date_tokens:
+            number = None
+        elif word.isalpha():
+            number = ordinal_of(word)
+            # "im zweiten Lehrjahr" is no meeting; "beim dritten Treffen" and a bare "und
+            # das dritte?" at the end of a message are.
+            if number is not None and not (
+                _event_word_follows(tokens, position) or position >= len(tokens) - 2
+            ):
+                number = None
+        else:
+            number = _digit_ordinal(tokens, position, cleaned)
         if number is not None:
             ordinals.append(number)
         if _YEAR.match(word):
             years.append(int(word))
-        if word in MONTHS:
+        if word in MONTHS and position - 1 not in date_tokens:
             months.append(MONTHS[word])
         for title_key, ids in index.title_keys.items():
             if word.startswith(title_key):
@@ -372,8 +756,24 @@ def extract(text: str, catalog: Catalog) -> Mentions:
     people: list[str] = []
     lines: list[str] = []
     places: set[str] = set()
+    self_places: set[str] = set()
     flags = {"initiative": False, "alliance": False, "programme": False}
-    for _position, key in _find_compact(index, tokens):
+    covered: set[int] = set()
+    named_network = False
+    for position, key in _find_compact(index, tokens, covered):
+        if key.kind == "network_place":
+            key = _Key("network", key.target)
+        elif key.kind == "network":
+            named_network = True
+        if key.kind in {"network", "place"} and _self_positions(tokens, position):
+            if key.kind == "place":
+                self_places.add(key.target)
+            else:
+                self_places.add("network:" + key.target)
+            continue
+        if key.kind == "venue":
+            title_events.update(index.venue_events.get(key.target, ()))
+            continue
         if key.kind == "network" and key.target not in networks:
             networks.append(key.target)
         elif key.kind == "person" and key.target not in people:
@@ -386,7 +786,20 @@ def extract(text: str, catalog: Catalog) -> Mentions:
             flags[key.kind] = True
     if "programme_name" in concepts:
         flags["programme"] = True
-    return Mentions(
+    if "initiative" in concepts and not networks:
+        flags["initiative"] = True  # "die Landesinitiative", "diese Initiative": there is one
+    refers_to_self = any(w in _SELF_REFERENCES for w in words)
+    unknown_words = tuple(
+        w
+        for i, w in enumerate(words)
+        if i not in covered
+        and w.isalpha()
+        and len(w) >= 3
+        and w not in STOPWORDS
+        and w not in index.vocabulary
+        and not concepts_of(w)
+    )
+    found_mentions = Mentions(
         words=words,
         concepts=frozenset(concepts),
         networks=tuple(networks),
@@ -398,6 +811,10 @@ def extract(text: str, catalog: Catalog) -> Mentions:
         ordinals=tuple(ordinals),
         years=tuple(years),
         months=tuple(months),
+        dates=tuple(dates),
+        self_places=frozenset(self_places),
+        named_network=named_network,
+        unknown_words=unknown_words,
         initiative=flags["initiative"],
         alliance=flags["alliance"] or "alliance" in concepts,
         programme=flags["programme"] or bool(lines),
@@ -405,3 +822,4 @@ def extract(text: str, catalog: Catalog) -> Mentions:
         content_words=content,
         concept_words={k: tuple(v) for k, v in concept_words.items()},
     )
+    return _with_self(found_mentions) if refers_to_self else found_mentions

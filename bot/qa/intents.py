@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
@@ -63,6 +64,7 @@ ASPECTS: Final = frozenset(
         "partners",
         "new",
         "regions",
+        "hosts",
         "offtopic",
         "principles",
     }
@@ -111,6 +113,17 @@ def _select_events(
     if m.title_events:
         events = [e for e in events if e.id in m.title_events]
         specific = True
+    if m.dates:
+        # A date asks what happens on that day; without a year, the coming one counts first.
+        events = [e for e in events if any(_on_day(e, day) for day in m.dates)]
+        upcoming = [e for e in events if e.is_upcoming(now, tz)]
+        if upcoming and not any(year for _d, _m, year in m.dates):
+            events = upcoming
+        return (
+            ("card", events[:1])
+            if len(events) == 1
+            else (("list", events) if events else ("none", []))
+        )
     places = set(m.places)
     for slug in m.networks:
         network = catalog.network(slug)
@@ -154,11 +167,24 @@ def _select_events(
             if len(upcoming_events) > 1:
                 return "card", [upcoming_events[1]]
             return "upcoming", []
+        if wants_past and any(w.startswith("vorletzt") for w in m.words):
+            # "das vorletzte Treffen": the second-latest network meeting with a known day.
+            held = sorted(
+                (
+                    e
+                    for e in catalog.events
+                    if e.kind == "network_meeting"
+                    and e.date is not None
+                    and not e.is_upcoming(now, tz)
+                ),
+                key=lambda e: e.date or now.date(),
+            )
+            return ("card", [held[-2]]) if len(held) > 1 else ("past", [])
         if wants_past:
             latest = catalog.latest_meeting(now)
             return ("card", [latest]) if latest else ("past", [])
-        upcoming = catalog.next_event(now)
-        return ("card", [upcoming]) if upcoming else ("upcoming", [])
+        coming = catalog.next_event(now)
+        return ("card", [coming]) if coming else ("upcoming", [])
     if not events:
         return "none", []
     if len(events) == 1:
@@ -179,6 +205,18 @@ def _select_events(
         )
 
     return "card", sorted(events, key=rank, reverse=True)[:1]
+
+
+def _on_day(event: Event, day: tuple[int, int, int | None]) -> bool:
+    """Tell whether an event takes place on a (day, month, optional year)."""
+    if event.date is None:
+        return False
+    number, month, year = day
+    return (
+        event.date.day == number
+        and event.date.month == month
+        and (year is None or event.date.year == year)
+    )
 
 
 def _stems(text: str) -> set[str]:
@@ -258,26 +296,57 @@ def classify(
         return Understanding(intent, entities, aspects, m, **kw)  # type: ignore[arg-type]
 
     if not m.words:
-        return result("unknown")
+        return result("thanks" if _APPROVAL.search(text) else "unknown")
     if m.has("account"):
         return result("account_recovery")
     if _asks_reminder_settings(m):
         return result("subscribe", m.networks, topic=TOPIC_SETTINGS)
-    if (
-        m.has("unsubscribe")
-        or (m.has("stop_words") and m.has("more") and m.has("send", "subscribe"))
-        or (m.has("off_verb") and "ab" in m.words and m.has("subscribe", "send"))
-    ):
-        return result("unsubscribe", m.networks)
+    if _asks_to_stop(m):
+        return result("unsubscribe", m.networks, topic=TOPIC_WISH if _is_wish(m) else "")
     if m.has("subscribe", "weekly"):
         return result("subscribe", m.networks + _subscribe_events(m, catalog, now, tz))
+    named = bool(
+        m.people
+        or m.lines
+        or m.programme
+        or m.initiative
+        or m.alliance
+        or m.title_events
+        or m.ordinals
+        or m.dates
+        or m.named_network
+    )
+    if (
+        m.has("offtopic")
+        and not m.has("event")
+        and not (m.concepts & DOMAIN and named)
+        and not (m.people or m.lines or m.title_events)
+    ) or (
+        not named and (m.unknown_words and (m.places or m.networks) and not m.concepts & DOMAIN)
+    ):
+        # "ein Restaurant in Heilbronn", "das Wetter in Konstanz": off-topic, whatever place.
+        return result("unknown", topic=TOPIC_OFFTOPIC)
+    if m.has("complaint") or (m.has("stop_words") and _HELPED & set(m.words)):
+        return result("help", topic=TOPIC_SORRY)
+    if not (named or m.places or m.networks or m.years) and _is_follow_up(m, aspects):
+        if aspects & NETWORK_ASPECTS and not m.has("event"):
+            return result("network_info", topic=TOPIC_ASK_NETWORK)
+        intent = "past_event" if m.has("past") else "event_info"
+        return result(intent, topic=TOPIC_ASK_EVENT)
     if m.people:
         intent = "unknown" if aspects & (NEVER_KNOWN | {"contact"}) else "person_info"
         return result(intent, m.people)
     no_entity = not (m.networks or m.programme or m.initiative or m.alliance or m.lines)
+    if m.has("who") and m.concept_words.get("fees") and no_entity and not m.has("event"):
+        return result("funding_info", topic="who")  # "Wer bezahlt das alles?"
+    if (m.years and no_entity and m.has("past") and not m.has("network", "founded")) or (
+        m.has("hosts") and (m.places or m.networks) and not m.named_network
+    ):
+        m = replace(m, concepts=m.concepts | {"event"})
     if (
         m.has("event")
         or m.ordinals
+        or m.dates
         or m.title_events
         or (m.months and no_entity)
         or (m.has("after_next") and no_entity)
@@ -324,8 +393,15 @@ def classify(
             unknown = True
         if network is not None and "leader" in aspects and not network.led_by:
             unknown = True
+        if network is not None and "founded" in aspects and not _founding_facts(network.facts):
+            unknown = True  # "Wann wurde das Netzwerk in Reutlingen gegründet?"
+        if "name" in aspects and "members" in aspects:
+            unknown = True  # members are never listed by name
         return result("unknown" if unknown else "network_info", m.networks)
     plural = any(w in {"netzwerke", "netzwerken", "netze"} for w in m.words)
+    if aspects & {"principles", "agreement", "motto", "coordinator"} and not m.initiative:
+        # "Nach welchen Grundsätzen arbeiten die Netzwerke im Bündnis zusammen?"
+        return result("alliance_info", topic=_alliance_topic(m, aspects))
     if "join" in aspects and (m.has("network") or m.alliance):
         return result("unknown", topic="join")
     if m.has("network") and "count" in aspects:
@@ -345,8 +421,10 @@ def classify(
             return result("network_list", topic="partners")
         if "coordinator" in aspects:
             return result("alliance_info", topic="coordinator")
-        if aspects & (NEVER_KNOWN | {"contact"}):
+        if aspects & (NEVER_KNOWN | {"contact", "money"}):
             return result("unknown", topic="initiative")
+        if "figures" in aspects or ("count" in aspects and m.has("figures")):
+            return result("alliance_info", topic="figures")
         return result("alliance_info", topic="initiative")
     if m.alliance or aspects & {"coordinator", "motto", "agreement", "figures"}:
         if aspects & (NEVER_KNOWN | {"contact"}):
@@ -375,6 +453,102 @@ def classify(
     if m.has("network"):
         return result("unknown", topic="network")
     return result("unknown")
+
+
+TOPIC_WISH: Final = "wish"
+TOPIC_OFFTOPIC: Final = "offtopic"
+TOPIC_SORRY: Final = "sorry"
+TOPIC_ASK_EVENT: Final = "ask_event"
+TOPIC_ASK_NETWORK: Final = "ask_network"
+_APPROVAL: Final = re.compile("[\U0001f44d\U0001f44c\U0001f64f\u2764\U0001f60a\U0001f642\u263a]")
+_HELPED: Final = frozenset({"geholfen", "weitergeholfen", "hilfreich", "weiter"})
+# Concepts that make a message about the alliance's world even when it names a city.
+DOMAIN: Final = frozenset(
+    [
+        "event",
+        "network",
+        "alliance",
+        "initiative",
+        "funding",
+        "programme_name",
+        "coordinator",
+        "partners",
+        "agreement",
+        "motto",
+        "principles",
+        "figures",
+        "founded",
+        "speakers",
+        "programme",
+        "outcomes",
+        "website",
+        "leader",
+        "name",
+        "members",
+        "contact",
+        "registration",
+        "deadline",
+        "subscribe",
+        "unsubscribe",
+        "weekly",
+        "account",
+        "join",
+        "jury",
+        "hosts",
+        "news",
+        "attendance",
+    ]
+)
+EVENT_ASPECTS: Final = frozenset(
+    {"where", "time", "when", "speakers", "programme", "outcomes", "hosts"}
+)
+NETWORK_ASPECTS: Final = frozenset({"website", "members", "leader", "contact"})
+_FOLLOW_UP_START: Final = frozenset({"und", "un", "aber", "auch"})
+_POINTERS: Final = frozenset({"da", "dort", "das", "die", "davor", "danach", "dabei", "denn"})
+_WISH_QUESTION: Final = frozenset(
+    {"wie", "wo", "was", "kann", "koennen", "muss", "darf", "geht", "gibt", "gibts", "welche"}
+)
+_ASKING_YOU: Final = frozenset(
+    {"kannst", "koennen", "koennten", "koenntest", "wuerden", "wuerdest"}
+)
+
+
+def _asks_to_stop(m: Mentions) -> bool:
+    """Tell whether a message is about stopping reminders or news (a wish or how to)."""
+    words = set(m.words)
+    return bool(
+        m.has("unsubscribe")
+        or ("auf" in words and words & {"hoer", "hoert", "hoeren", "hoere", "hoerts"})
+        or (m.has("stop_words") and m.has("more") and m.has("send", "subscribe"))
+        or (m.has("off_verb") and words & {"ab", "aus"} and m.has("subscribe", "send"))
+        or (m.has("off_verb") and "ab" in words and "mich" in words)
+        or (
+            m.has("subscribe")
+            and "aus" in words
+            and not (m.places or m.networks)
+            and not m.has("next", "event")
+        )
+    )
+
+
+def _is_wish(m: Mentions) -> bool:
+    """Tell a clear wish ("Bitte melden Sie mich ab") from a how-to ("Wie melde ich mich ab?")."""
+    first = m.words[0]
+    if "bitte" in m.words:
+        return True
+    if first in _ASKING_YOU and any(w in {"sie", "du", "ihr"} for w in m.words[1:3]):
+        return True
+    return first not in _WISH_QUESTION and first not in _ASKING_YOU
+
+
+def _is_follow_up(m: Mentions, aspects: frozenset[str]) -> bool:
+    """Tell whether a short message only makes sense after an earlier one ("und wo genau?")."""
+    if m.content_words > 4 or len(m.words) > 8:
+        return False
+    starts = m.words[0] in _FOLLOW_UP_START
+    points = any(w in _POINTERS for w in m.words)
+    asks = bool(aspects & (EVENT_ASPECTS | NETWORK_ASPECTS))
+    return (starts and (asks or points)) or (points and asks and not m.has("event", "network"))
 
 
 def _asks_reminder_settings(m: Mentions) -> bool:
@@ -416,6 +590,16 @@ def _subscribe_events(
     return ()
 
 
+def _founding_facts(facts: tuple[str, ...]) -> list[str]:
+    """Return the facts that say when a network was founded or started."""
+    return [
+        f
+        for f in facts
+        if any(w in fold(f) for w in ("gegruendet", "gruendung", "auftakt"))
+        and any(c.isdigit() for c in f)
+    ]
+
+
 def _member_facts(facts: tuple[str, ...]) -> list[str]:
     """Return the facts that state a member count."""
     return [f for f in facts if "mitglied" in fold(f) and any(c.isdigit() for c in f)]
@@ -431,7 +615,9 @@ def _event_unknown(event: Event, aspects: frozenset[str], catalog: Catalog) -> b
         return True
     if "attendance" in aspects and "count" in aspects:
         return True
-    if "speakers" in aspects:
+    if "hosts" in aspects and not event.hosts:
+        return True
+    if "speakers" in aspects and "programme" not in aspects:
         has_speaker = any(p.speaker for p in event.programme)
         return not (has_speaker or event.speakers_note)
     return False

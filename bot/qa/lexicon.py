@@ -15,7 +15,7 @@ from typing import Final
 # fmt: off
 CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
     # Things
-    "event": (
+    "event": ("getroffen", "trifft", "treffe", "treffa",
         "*treffen", "*treff", "*termin", "*termine", "*veranstaltung", "meeting", "meetings",
         "event", "events", "*sitzung", "tagung", "*konferenz", "zusammenkunft", "netzwerktreffen",
         "stammtisch",
@@ -32,7 +32,10 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
     "programme_name": ("accelerator", "foerderlinie*", "foerderprogramm*"),
     "coordinator": ("*koordination", "koordinator*", "koordiniert", "koordinier*"),
     "partners": ("projektpartner*", "partner", "partnern"),
-    "agreement": ("partnerschaftsvereinbarung*", "vereinbarung", "urkunde", "kooperationsvertrag"),
+    "agreement": (
+        "ueberreicht", "partnerschaftsvereinbarung*", "vereinbarung", "urkunde",
+        "kooperationsvertrag",
+    ),
     "motto": ("motto", "slogan", "leitspruch", "leitsatz"),
     "principles": ("grundsatz", "grundsaetze", "prinzip*", "zusammenarbeit"),
     "figures": ("branche", "itbranche", "beschaeftigte*", "umsatz", "kennzahlen", "zahlen"),
@@ -43,7 +46,7 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
         "zukuenftig*", "kuenftig*", "geplant", "planen", "plant", "upcoming", "folgend*",
         "nahende*",
     ),
-    "past": (
+    "past": ("passiert", "vorletzt*",
         "letzt*", "bisher*", "bislang", "vergangen*", "damals", "war", "waren", "gab",
         "fand", "fanden", "stattgefunden", "gewesen", "frueher*", "zuletzt", "vorig*",
         "abgelaufen*",
@@ -71,7 +74,7 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
         "referent*", "redner*", "sprecher*", "spricht", "sprechen", "gesprochen", "vortrag*",
         "vortraege", "keynote", "speaker*", "*vortrag", "podium", "moderation", "moderiert",
     ),
-    "programme": (
+    "programme": ("worueber", "programmpunkt*",
         "programm", "programms", "themen", "thema", "agenda", "tagesordnung", "inhalt*",
         "worum", "besprochen", "diskutiert", "ablauf", "themenbloecke",
     ),
@@ -83,7 +86,7 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
         "website", "webseite", "homepage", "internetseite", "internetauftritt", "url", "link",
         "www", "web", "seite", "onlineauftritt",
     ),
-    "leader": (
+    "leader": ("hinter", "sagen", "laden",
         "leitet", "leiter*", "leitung", "chef*", "geleitet", "fuehrt", "vorsitz*", "vorstand",
         "verantwortlich*", "boss", "geschaeftsfuehr*", "leiten", "oberhaupt", "chefin",
     ),
@@ -105,7 +108,9 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
         "bahnhof", "barrierefrei*", "catering", "verpflegung", "essen", "mittagessen",
         "kaffee", "dresscode", "kleiderordnung",
     ),
-    "registration": ("anmeldung", "anmelden", "registrier*", "teilnahmegebuehr", "platz",
+    "registration": (
+        "*anmeldung", "gruppenanmeldung", "anmeldung", "anmelden", "registrier*",
+        "teilnahmegebuehr", "platz",
                      "plaetze"),
     "attendance": ("teilnehmer*", "besucher*", "leute", "personen", "gaeste"),
     "deadline": (
@@ -124,6 +129,8 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
         "bescheid",
     ),
     "unsubscribe": (
+        "beenden", "beende", "abstellen", "abstell*", "aufhoeren",
+        "austrag*",
         "abbestell*", "abmelden", "abmeldung", "kuendig*", "austragen", "stopp", "stop",
         "deabonnier*", "abschalten", "ausschalten", "deaktivier*", "entfernen", "abbestellung",
         "unsubscribe",
@@ -140,30 +147,51 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
     ),
     "quiet_hours": ("ruhezeit*", "nachtruhe", "ruhepause*"),
     # The first half of separable verbs whose "ab" comes later: "melde ich mich ... ab".
-    "off_verb": ("melde", "meldet", "bestelle", "bestellt", "schalte", "schaltet", "stelle",
+    "off_verb": (
+        "trage", "tragen", "tragt", "mach", "mache", "machen", "macht", "stell", "melde", "meldet",
+        "bestelle", "bestellt", "schalte", "schaltet", "stelle",
                  "stellt"),
-    "stop_words": ("keine", "kein", "nicht", "nie", "niemals"),
-    "more": ("mehr", "laenger"),
-    "send": ("schicken", "schickt", "senden", "sendet", "nachricht*", "schreiben", "spam*"),
+    "stop_words": (
+        "koine", "koi", "koa", "ned", "nimmer", "keine", "kein", "nicht", "nie", "niemals",
+    ),
+    "more": ("meh", "mee", "mehr", "laenger"),
+    "send": (
+        "nochricht*", "zumuell*", "zuzumuell*", "belaestig*", "kriegen", "kriega", "bekommen",
+        "erhalten", "schicken", "schickt", "senden", "sendet", "nachricht*", "schreiben", "spam*",
+    ),
     "account": (
         "passwort*", "kennwort*", "password", "pw", "login", "einloggen", "eingeloggt",
         "konto", "account", "zugang*", "zugangsdaten", "benutzername", "zuruecksetzen",
         "anmeldedaten", "logge", "ausgesperrt",
     ),
-    "greeting": (
+    "greeting": ("laeufts", "gehts", "geht", "abend", "runde", "miteinander", "zusammen",
         "hallo", "hi", "hey", "moin", "moinsen", "servus", "gruess*", "gruezi", "hello",
         "huhu", "tach", "ahoi", "hallochen", "guten", "morgen", "abend", "tag", "gruss",
         "hoi", "salut",
     ),
-    "thanks": ("danke*", "dank", "merci", "thx", "thanks", "vielen", "dankeschoen", "lieb"),
+    "thanks": (
+        "geholfen", "hilfreich", "weitergeholfen", "super", "top", "prima", "klasse", "perfekt",
+        "toll", "passt", "ok", "okay", "klar", "verstanden", "danke*", "dank", "merci", "thx",
+        "thanks", "dankeschoen",
+    ),
     "help": (
         "hilfe", "helfen", "hilf", "help", "befehl*", "kommando*", "funktion*", "fragen",
         "frag", "bedienung", "anleitung", "faehig*", "kannst", "weisst",
     ),
     "offtopic": (
+        "restaurant*", "gedicht*", "einwohner*", "hotel*", "wein", "kindern", "gespielt", "spiel",
+        "wahl", "landtagswahl", "gesperrt", "stau", "zug", "zuege", "fahrplan", "python",
+        "programmieren", "code", "monde", "planet*", "parkt", "parken", "urlaub", "empfehlen",
+        "empfiehlst", "deutschlandticket",
         "wetter", "regnet", "regen", "temperatur*", "sonne", "schnee", "fussball", "bundesliga",
         "witz", "rezept", "kochen", "aktien*", "boerse", "lotto", "horoskop", "wetterbericht",
     ),
+    # Disappointment with an answer ("hat mir nicht weitergeholfen").
+    "complaint": ("schlecht", "falsch", "nutzlos", "bloed", "doof", "quatsch", "unsinn",
+                  "enttaeuscht", "enttaeuschend"),
+    # Who hosted a meeting.
+    "hosts": ("gastgeber*", "eingeladen", "ausgerichtet", "ausrichter", "organisiert",
+              "organisator*", "veranstalter*", "veranstaltet", "einladung"),
     "who": ("wer", "wem", "wen", "wessen"),
     "what": ("was", "welches", "infos", "info", "informationen", "erzaehl*", "beschreib*",
              "erklaer*", "macht", "machen", "tut", "ist"),

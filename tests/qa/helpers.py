@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 BERLIN: Final = ZoneInfo("Europe/Berlin")
 UTC: Final = ZoneInfo("UTC")
 DEV_SET: Final = Path(__file__).resolve().parents[3] / "shared/data/questions-dev.toml"
+DEV_SET_2: Final = DEV_SET.with_name("questions-dev-2.toml")
 PARAPHRASED_SET: Final = Path(__file__).resolve().parent / "questions_paraphrased.toml"
 # Two clocks inside the sets' window (2026-11-26 … 2027-03-17, Europe/Berlin).
 CLOCKS: Final = (

@@ -62,18 +62,41 @@ def test_subscribe_past_event_is_not_offered() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [
-        "keine Nachrichten mehr bitte",
-        "Wie kann ich die Erinnerungen wieder abbestellen?",
-        "bitte keine nachrichten mehr schicken!!",
-    ],
+    ["Wie kann ich die Erinnerungen wieder abbestellen?", "Wie melde ich mich ab?"],
 )
-def test_unsubscribe_points_to_stop_and_panel(text: str) -> None:
-    """Unsubscribing: /stopp and /abo, as buttons."""
+def test_unsubscribe_how_to_points_to_stop_and_panel(text: str) -> None:
+    """A how-to question about unsubscribing: /stopp and /abo, as buttons."""
     assert _data(text) == [callbacks.SUB_STOP_ASK, callbacks.SUB_OPEN]
     reply = answer_question_unguarded(text, context(features=SUBS))[0]
     assert "/stopp" in reply.text
     assert "/abo" in reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "keine Nachrichten mehr bitte",
+        "bitte keine nachrichten mehr schicken!!",
+        "Bitte melden Sie mich von allen Erinnerungen ab",
+        "hör auf mir zu schreiben!!!",
+        "Könnten Sie bitte sämtliche Abos für mich beenden?",
+    ],
+)
+def test_stop_wish_is_a_wish(text: str) -> None:
+    """A clear wish to stop is marked as one (the chat handler carries it out)."""
+    understanding = classify(text, catalog())
+    assert (understanding.intent, understanding.topic) == ("unsubscribe", "wish")
+    reply = answer_question_unguarded(text, context(features=SUBS))[0]
+    assert "nichts abonniert" in reply.text  # the pure answer: a person without subscriptions
+
+
+@pytest.mark.parametrize(
+    "text", ["Wie melde ich mich ab?", "Kann ich die Erinnerungen abbestellen?"]
+)
+def test_how_to_is_no_wish(text: str) -> None:
+    """A question how to unsubscribe is explained, not carried out."""
+    understanding = classify(text, catalog())
+    assert (understanding.intent, understanding.topic) == ("unsubscribe", "")
 
 
 def test_unsubscribe_one_network_points_to_the_panel() -> None:

@@ -782,7 +782,7 @@ def _ask_back(ctx: RenderContext, u: Understanding) -> Reply:
     if u.topic == TOPIC_ASK_NETWORK:
         text = _(
             "Which network do you mean? Please write its name or city, for example "
-            "“website of CyberForum”."
+            "“website of the network in Ulm”."
         )
         return Reply(text, ((Button(_("All networks"), data=callbacks.NETWORK_LIST),),))
     text = _(

@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="netzwerkbot", description=_("Telegram assistant of the IT Bündnis BW.")
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help=_("run the bot with long polling (needs NETZWERKBOT_TOKEN)"))
+    commands.add_parser("run", help=_("run the bot (needs NETZWERKBOT_TOKEN)"))
     demo = commands.add_parser(
         "demo", help=_("chat with the bot in the terminal, against a local sandbox")
     )
@@ -84,11 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(settings: Settings) -> int:
     """Run the bot until SIGINT or SIGTERM."""
-    from bot.app import build_application
+    from bot.app import build_application, serve_webhook
 
     configure_logging(settings.log_level)
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if settings.webhook is not None:
+        asyncio.run(serve_webhook(app))
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
@@ -25,6 +27,10 @@ from bot.logs import protect_secret, protect_secrets, quiet_noisy_loggers
 from bot.mail import MailQueue, SmtpSender
 from bot.sender import rate_limiter
 from bot.updates import PerChatUpdateProcessor
+from bot.web import webhook
+from bot.web.health import HealthRoutes, PulseRequest
+from bot.web.metrics import MetricsRoutes
+from bot.web.server import Listener
 from handlers import (
     account,
     admin,
@@ -78,6 +84,9 @@ POLL_TIMEOUT: Final = 10
 JOB_DISPATCH: Final = "dispatch"
 JOB_WEEKLY: Final = "weekly-preview"
 JOB_BROADCASTS: Final = "broadcasts"
+JOB_WEBHOOK: Final = "webhook-check"
+# Webhook mode: how often getWebhookInfo confirms that Telegram delivers to us (quiet times).
+WEBHOOK_CHECK_INTERVAL: Final = 30.0
 MONDAY: Final = 1  # PTB's run_daily counts days from 0 = Sunday (not Python's 0 = Monday)
 
 log = logging.getLogger(__name__)
@@ -115,15 +124,16 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .job_queue(JobQueue[BotContext]())
         .defaults(Defaults(parse_mode="HTML", tzinfo=settings.timezone))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(on_update=services.metrics.updates.inc))
         .rate_limiter(rate_limiter(settings))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     builder = builder.request(request or AiohttpRequest())
+    # Every answered getUpdates call tells /readyz that updates flow.
     builder = builder.get_updates_request(
-        get_updates_request or AiohttpRequest(connection_pool_size=1)
+        PulseRequest(get_updates_request or AiohttpRequest(connection_pool_size=1), services.pulse)
     )
     app: BotApp = builder.build()
     app.bot_data[SERVICES_KEY] = services
@@ -219,6 +229,7 @@ async def _post_init(app: BotApp) -> None:
     _start_accounts(services)
     schedule_jobs(app)
     await set_command_menu(app)
+    await start_listener(app)
 
 
 async def _post_stop(app: BotApp) -> None:
@@ -229,7 +240,8 @@ async def _post_stop(app: BotApp) -> None:
 
 
 async def _post_shutdown(app: BotApp) -> None:
-    """Stop the dispatcher and close what post_init opened."""
+    """Stop the listener and the dispatcher and close what post_init opened."""
+    await stop_listener(app)
     await _post_stop(app)
     await _stop_accounts(services_of(app))
     stores, dispatcher = services_of(app).detach()
@@ -237,6 +249,45 @@ async def _post_shutdown(app: BotApp) -> None:
         await dispatcher.stop()
     if stores is not None:
         await stores.db.close()
+
+
+async def start_listener(app: BotApp) -> None:
+    """Start the HTTP listener if configured; in webhook mode, point Telegram at it.
+
+    Without a webhook, long polling's start (PTB's ``start_polling``) deletes a webhook left
+    from an earlier run, as Telegram refuses ``getUpdates`` while one is set.
+    """
+    services = services_of(app)
+    settings = services.settings
+    if settings.http is None:
+        return
+    routes = [
+        *HealthRoutes(app, services.pulse).routes(),
+        *MetricsRoutes(app).routes(),
+    ]
+    secret = None
+    if settings.webhook is not None:
+        secret = webhook.secret_token(settings, settings.webhook)
+        routes += webhook.WebhookRoutes(
+            app,
+            path=settings.webhook.path,
+            secret=secret,
+            pulse=services.pulse,
+            metrics=services.metrics,
+        ).routes()
+    listener = Listener(routes)
+    await listener.start(settings.http.host, settings.http.port)
+    services.listener = listener
+    if settings.webhook is not None and secret is not None:
+        await webhook.set_webhook(app.bot, settings.webhook, secret)
+
+
+async def stop_listener(app: BotApp) -> None:
+    """Stop the HTTP listener (first in shutdown: no webhook delivery after this)."""
+    services = services_of(app)
+    if services.listener is not None:
+        listener, services.listener = services.listener, None
+        await listener.stop()
 
 
 def _start_accounts(services: Services) -> None:
@@ -304,6 +355,21 @@ def schedule_jobs(app: BotApp) -> None:
         job_kwargs={"misfire_grace_time": None},
     )
     app.job_queue.run_once(send_weekly_previews, when=0, name=f"{JOB_WEEKLY}:catch-up")
+    if services_of(app).settings.webhook is not None:
+        app.job_queue.run_repeating(
+            check_webhook,
+            interval=WEBHOOK_CHECK_INTERVAL,
+            first=WEBHOOK_CHECK_INTERVAL,
+            name=JOB_WEBHOOK,
+            job_kwargs={"coalesce": True},
+        )
+
+
+async def check_webhook(context: BotContext) -> None:
+    """Confirm that Telegram delivers to our webhook (/readyz in quiet times)."""
+    services = context.services
+    if services.settings.webhook is not None:
+        await webhook.check_webhook(context.bot, services.settings.webhook, services.pulse)
 
 
 async def run_dispatcher(context: BotContext) -> None:
@@ -356,22 +422,35 @@ async def set_command_menu(app: BotApp) -> None:
         log.warning("Could not set the command menu", exc_info=True)
 
 
+async def serve_webhook(app: BotApp) -> None:
+    """Run the bot in webhook mode until SIGINT or SIGTERM (``netzwerkbot run``)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running(app):
+        await stop.wait()
+    log.info("Stopped")
+
+
 @asynccontextmanager
 async def running(app: BotApp, *, drop_pending_updates: bool = False) -> AsyncIterator[BotApp]:
-    """Run the bot with real long polling until the block ends (demo, tests, benchmarks).
+    """Run the bot until the block ends (demo, tests, benchmarks, webhook mode).
 
-    This is what ``run_polling`` does, minus signal handling and the blocking idle loop.
+    With long polling this is what ``run_polling`` does, minus signal handling and the
+    blocking idle loop; in webhook mode the listener takes the updates (see ``post_init``).
     """
     async with app:
         await _post_init(app)
         try:
             assert app.updater is not None  # noqa: S101 - built with an updater
-            await app.updater.start_polling(
-                poll_interval=0.0,
-                timeout=POLL_TIMEOUT,
-                drop_pending_updates=drop_pending_updates,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            if services_of(app).settings.webhook is None:
+                await app.updater.start_polling(
+                    poll_interval=0.0,
+                    timeout=POLL_TIMEOUT,
+                    drop_pending_updates=drop_pending_updates,
+                    allowed_updates=Update.ALL_TYPES,
+                )
             await app.start()
             try:
                 yield app

@@ -6,6 +6,7 @@ variables are ignored. Values in the real environment win over the ``.env`` file
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -38,6 +40,13 @@ SMTP_DEFAULT_PORTS: Final[dict[SmtpSecurity, int]] = {"none": 25, "starttls": 58
 MIN_SECRET_KEY: Final = 32
 MAX_PORT: Final = 65535
 ADDRESS: Final = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# NETZWERKBOT_HTTP: "host:port", an IPv6 host in brackets ("[::1]:8080"); port 0 picks one.
+HOST_PORT: Final = re.compile(
+    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+)):(?P<port>\d{1,5})$"
+)
+# Telegram's rule for setWebhook's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+WEBHOOK_SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+LOOPBACK_NAMES: Final = frozenset({"localhost"})
 
 
 class ConfigError(Exception):
@@ -75,6 +84,28 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """Where the bot's one HTTP listener binds (health, metrics, the webhook)."""
+
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """The public URL Telegram posts updates to, and the secret it sends along."""
+
+    url: str
+    # None: derived from the secret key (see bot.web.webhook.secret_token).
+    secret: str | None = field(default=None, repr=False)  # never printed
+
+    @property
+    def path(self) -> str:
+        """Return the URL's path: the listener takes the updates there."""
+        return urlsplit(self.url).path or "/"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment."""
 
@@ -97,6 +128,10 @@ class Settings:
     # Cost of new argon2id hashes: the library's defaults. Tests pass LIGHT_HASH_COST; there
     # is deliberately no variable, so a deployment cannot weaken its hashes by accident.
     hash_cost: HashCost = field(default_factory=HashCost)
+    # The HTTP listener (NETZWERKBOT_HTTP); None: no listener.
+    http: HttpSettings | None = None
+    # Webhook mode (NETZWERKBOT_WEBHOOK_URL); None: long polling.
+    webhook: WebhookSettings | None = None
 
     @classmethod
     def from_env(
@@ -130,6 +165,8 @@ class Settings:
             smtp=_smtp(get),
             secret_key=_secret_key(get("SECRET_KEY")),
             privacy_contact=get("PRIVACY_CONTACT") or None,
+            http=(http := _http(get("HTTP"))),
+            webhook=_webhook(get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), http),
         )
 
     def require_token(self) -> str:
@@ -251,6 +288,65 @@ def _secret_key(raw: str) -> str | None:
             N_("must be at least 32 characters long (e.g. from: openssl rand -hex 32)"),
         )
     return raw or None
+
+
+def _http(raw: str) -> HttpSettings | None:
+    """Read NETZWERKBOT_HTTP ("127.0.0.1:8080"); None (no listener) when unset."""
+    if not raw:
+        return None
+    match = HOST_PORT.fullmatch(raw)
+    port = int(match["port"]) if match else -1
+    if match is None or not 0 <= port <= MAX_PORT:
+        raise ConfigError(
+            "NETZWERKBOT_HTTP",
+            N_("expected host:port such as 127.0.0.1:8080, got {value!r}"),
+            value=raw,
+        )
+    return HttpSettings(host=match["v6"] or match["host"], port=port)
+
+
+def _webhook(url: str, secret: str, http: HttpSettings | None) -> WebhookSettings | None:
+    """Read the webhook variables; None (long polling) without NETZWERKBOT_WEBHOOK_URL."""
+    if not url:
+        if secret:
+            raise ConfigError(
+                "NETZWERKBOT_WEBHOOK_SECRET", N_("is only used with NETZWERKBOT_WEBHOOK_URL")
+            )
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query:
+        raise ConfigError(
+            "NETZWERKBOT_WEBHOOK_URL",
+            N_("expected the public HTTPS URL such as https://bot.example.org/tg, got {value!r}"),
+            value=url,
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            "NETZWERKBOT_WEBHOOK_URL",
+            N_("must use https:// (http:// only on the loopback address), got {value!r}"),
+            value=url,
+        )
+    if secret and not WEBHOOK_SECRET.fullmatch(secret):
+        # Never echo the value: it is a secret, even a bad one.
+        raise ConfigError(
+            "NETZWERKBOT_WEBHOOK_SECRET",
+            N_("expected 1 to 256 characters of A-Z, a-z, 0-9, _ and -"),
+        )
+    if http is None:
+        raise ConfigError(
+            "NETZWERKBOT_HTTP",
+            N_("is required with NETZWERKBOT_WEBHOOK_URL: the listener that takes the updates"),
+        )
+    return WebhookSettings(url=url, secret=secret or None)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _log_level(raw: str) -> str:

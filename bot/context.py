@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.metrics import Metrics, Pulse
 from bot.render import RenderContext
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from bot.dispatch import Dispatcher
     from bot.i18n import Translator
     from bot.mail import MailQueue
+    from bot.web.server import Listener
     from storage.admins import AdminStore
     from storage.broadcasts import BroadcastStore
     from storage.catalog import CatalogStore
@@ -58,6 +60,11 @@ class Services:
     tr: Translator
     features: frozenset[str] = frozenset()
     seed_demo: bool = False
+    # The counters for /metrics, and when updates last flowed (for /readyz).
+    metrics: Metrics = field(default_factory=Metrics, repr=False)
+    pulse: Pulse = field(default_factory=Pulse, repr=False)
+    # The HTTP listener, while it runs (NETZWERKBOT_HTTP).
+    listener: Listener | None = field(default=None, repr=False)
     # Set in post_init when SMTP is configured: the HMAC key and the mail queue.
     keyring: Keyring | None = field(default=None, repr=False)
     mail: MailQueue | None = field(default=None, repr=False)

@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Callable
 
 MAX_CONCURRENT_UPDATES: Final = 16
 
@@ -23,15 +23,23 @@ MAX_CONCURRENT_UPDATES: Final = 16
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Process updates of different chats concurrently and those of one chat in order."""
 
-    __slots__ = ("_locks", "_users")
+    __slots__ = ("_locks", "_on_update", "_users")
 
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+        *,
+        on_update: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self._on_update = on_update  # counts every update (polling or webhook)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}  # chat id -> updates holding or waiting for the lock
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
         """Run the update's handlers once no earlier update of its chat is running."""
+        if self._on_update is not None and isinstance(update, Update):
+            self._on_update()
         key = _chat_key(update)
         if key is None:
             await coroutine

@@ -124,3 +124,74 @@ def test_error_description_has_frames_but_no_messages() -> None:
     assert "builtins.ValueError" in text
     assert "builtins.RuntimeError" in text
     assert "in fail" in text
+
+
+def test_listener_and_webhook_are_off_by_default() -> None:
+    """Without NETZWERKBOT_HTTP there is no listener, without the URL no webhook."""
+    settings = Settings.from_env({}, env_file=None)
+    assert settings.http is None
+    assert settings.webhook is None
+
+
+def test_listener_and_webhook_are_read() -> None:
+    """host:port (IPv6 in brackets) and the webhook's URL, path and secret are read."""
+    settings = Settings.from_env(
+        {
+            "NETZWERKBOT_HTTP": "[::1]:8080",
+            "NETZWERKBOT_WEBHOOK_URL": "https://bot.example.org/telegram/hook",
+            "NETZWERKBOT_WEBHOOK_SECRET": "abc_DEF-123",
+        },
+        env_file=None,
+    )
+    assert settings.http is not None
+    assert (settings.http.host, settings.http.port) == ("::1", 8080)
+    assert settings.webhook is not None
+    assert settings.webhook.path == "/telegram/hook"
+    assert settings.webhook.secret == "abc_DEF-123"
+    assert "abc_DEF" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"NETZWERKBOT_HTTP": "8080"}, "NETZWERKBOT_HTTP"),
+        ({"NETZWERKBOT_HTTP": "127.0.0.1:99999"}, "NETZWERKBOT_HTTP"),
+        (
+            {"NETZWERKBOT_HTTP": "127.0.0.1:8080", "NETZWERKBOT_WEBHOOK_URL": "http://bot.org/x"},
+            "NETZWERKBOT_WEBHOOK_URL",
+        ),
+        (
+            {"NETZWERKBOT_HTTP": "127.0.0.1:8080", "NETZWERKBOT_WEBHOOK_URL": "ftp://bot.org/x"},
+            "NETZWERKBOT_WEBHOOK_URL",
+        ),
+        ({"NETZWERKBOT_WEBHOOK_URL": "https://bot.example.org/x"}, "NETZWERKBOT_HTTP"),
+        (
+            {
+                "NETZWERKBOT_HTTP": "127.0.0.1:8080",
+                "NETZWERKBOT_WEBHOOK_URL": "https://bot.example.org/x",
+                "NETZWERKBOT_WEBHOOK_SECRET": "not allowed!",
+            },
+            "NETZWERKBOT_WEBHOOK_SECRET",
+        ),
+        ({"NETZWERKBOT_WEBHOOK_SECRET": "abc"}, "NETZWERKBOT_WEBHOOK_SECRET"),
+    ],
+)
+def test_bad_listener_and_webhook_values_name_the_variable(
+    environ: dict[str, str], variable: str
+) -> None:
+    """A bad value stops start-up with a German line naming the variable, never a secret."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(environ, env_file=None)
+    assert caught.value.variable == variable
+    line = caught.value.describe(translator().gettext)
+    assert variable in line
+    assert "not allowed!" not in line
+
+
+def test_http_webhook_only_on_loopback() -> None:
+    """http:// is fine for a webhook on the loopback address (a local proxy, tests)."""
+    for url in ("http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]:80/h"):
+        settings = Settings.from_env(
+            {"NETZWERKBOT_HTTP": "127.0.0.1:0", "NETZWERKBOT_WEBHOOK_URL": url}, env_file=None
+        )
+        assert settings.webhook is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import itertools
 import json
 import re
@@ -11,7 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from bot.sandbox.flood import Clock, FloodControl, counts_for_flood
@@ -64,6 +68,10 @@ FAULTS: Final[dict[str, tuple[int, str]]] = {
     "chat_not_found": (400, "Bad Request: chat not found"),
     "server_error": (500, "Internal Server Error"),
 }
+# setWebhook's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+WEBHOOK_SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+WEBHOOK_TIMEOUT: Final = 10.0
 _FILE_PREFIX: Final = {"document": "BQACAgIAAxkBAAI", "photo": "AgACAgIAAxkBAAI"}
 _FILE_DIR: Final = {"document": "documents", "photo": "photos"}
 
@@ -152,6 +160,24 @@ class SentMessage:
             "deleted": self.deleted,
             "edits": self.edits,
         }
+
+
+@dataclass(slots=True)
+class WebhookDelivery:
+    """One attempt to deliver an update to the webhook, and the answer's HTTP status."""
+
+    update_id: int
+    status: int  # 0: no answer (connection refused, timeout)
+    time: float
+
+
+@dataclass(slots=True)
+class _Webhook:
+    url: str
+    secret_token: str | None
+    max_connections: int
+    last_error_date: int | None = None
+    last_error_message: str | None = None
 
 
 @dataclass(slots=True)
@@ -244,9 +270,16 @@ class Sandbox:
         self.storm_refusals = 0
         self._runner: web.AppRunner | None = None
         self._closing = False
+        self._webhook: _Webhook | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        # Telegram backs off after a failed delivery; the sandbox retries sooner.
+        self.webhook_retry_delay = 0.2
         self._handlers: dict[str, Callable[[dict[str, Any], Method], Any]] = {
             "getme": self._get_me,
             "getwebhookinfo": self._get_webhook_info,
+            "setwebhook": self._set_webhook,
+            "deletewebhook": self._delete_webhook,
             "sendmessage": self._send_message,
             "editmessagetext": self._edit_message_text,
             "editmessagecaption": self._edit_message_caption,
@@ -317,6 +350,7 @@ class Sandbox:
         """Stop serving and release the port; pending long polls end at once."""
         self._closing = True
         self._wake_pollers()
+        await self._stop_webhook_delivery()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -746,7 +780,7 @@ class Sandbox:
         handler = self._handlers.get(name)
         if handler is not None:
             return handler(params, method)
-        if name in ("deletewebhook", "setwebhook", "logout", "close"):
+        if name in ("logout", "close"):
             return True
         if method.returns_true:
             return True
@@ -781,6 +815,12 @@ class Sandbox:
     # ------------------------------------------------------------- getUpdates
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self._webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = max(float(params.get("timeout") or 0), 0.0)
@@ -844,8 +884,136 @@ class Sandbox:
             "has_main_web_app": False,
         }
 
+    # ------------------------------------------------------------- webhook
+
+    @property
+    def webhook_url(self) -> str:
+        """Return the webhook's URL ("" while the bot uses getUpdates)."""
+        return self._webhook.url if self._webhook is not None else ""
+
     def _get_webhook_info(self, params: dict[str, Any], method: Method) -> dict[str, Any]:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        hook = self._webhook
+        if hook is None:
+            return {
+                "url": "",
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates),
+            }
+        info: dict[str, Any] = {
+            "url": hook.url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+            "max_connections": hook.max_connections,
+        }
+        if self._allowed_updates is not None:
+            info["allowed_updates"] = sorted(self._allowed_updates)
+        if hook.last_error_date is not None:
+            info["last_error_date"] = hook.last_error_date
+            info["last_error_message"] = hook.last_error_message
+        return info
+
+    def _set_webhook(self, params: dict[str, Any], method: Method) -> bool:
+        url = str(params.get("url") or "")
+        if not url:
+            return self._delete_webhook(params, method)
+        parts = urlsplit(url)
+        if parts.scheme == "http":
+            # Telegram accepts only HTTPS; the sandbox also takes http:// on the loopback
+            # address, where the tests' bots listen.
+            try:
+                loopback = ipaddress.ip_address(parts.hostname or "").is_loopback
+            except ValueError:
+                loopback = parts.hostname == "localhost"
+            if not loopback:
+                raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        elif parts.scheme != "https" or not parts.hostname:
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not WEBHOOK_SECRET.fullmatch(str(secret)):
+            raise bad_request("bad webhook: Secret token contains unallowed characters")
+        max_connections = int(params.get("max_connections") or 40)
+        if not 1 <= max_connections <= 100:
+            raise bad_request("bad webhook: Max connections must be between 1 and 100")
+        allowed = params.get("allowed_updates")
+        if allowed is not None:
+            self._allowed_updates = frozenset(allowed) if allowed else None
+        if params.get("drop_pending_updates"):
+            self._drop_pending()
+        self._webhook = _Webhook(
+            url=url,
+            secret_token=None if secret is None else str(secret),
+            max_connections=max_connections,
+        )
+        self._wake_pollers()  # a waiting getUpdates ends; the delivery loop looks at once
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.get_running_loop().create_task(
+                self._deliver_webhook(), name="sandbox-webhook"
+            )
+        return True
+
+    def _delete_webhook(self, params: dict[str, Any], method: Method) -> bool:
+        if params.get("drop_pending_updates"):
+            self._drop_pending()
+        self._webhook = None
+        self._wake_pollers()
+        return True
+
+    def _drop_pending(self) -> None:
+        self._updates = []
+        self._delivered_upto = self._last_update_id
+
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_webhook(self) -> None:
+        """POST the pending updates to the webhook one at a time, in order, as Telegram does.
+
+        A 2xx answer confirms the update; anything else (or no answer) is recorded as the
+        webhook's last error and the same update is tried again a little later.
+        """
+        timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while (hook := self._webhook) is not None and not self._closing:
+                wakeup = self._wakeup
+                self._confirm(0)
+                if not self._updates:
+                    await wakeup.wait()
+                    continue
+                update = self._updates[0]
+                status = await self._post_update(session, hook, update)
+                self.webhook_deliveries.append(
+                    WebhookDelivery(update["update_id"], status, time.monotonic())
+                )
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.pop(0)
+                    self._delivered_upto = max(self._delivered_upto, update["update_id"])
+                    self._touch(_update_chat(update))
+                    continue
+                hook.last_error_date = int(time.time())
+                hook.last_error_message = (
+                    f"Wrong response from the webhook: {status}"
+                    if status
+                    else "Connection refused"
+                )
+                await asyncio.sleep(self.webhook_retry_delay)
+
+    async def _post_update(
+        self, session: aiohttp.ClientSession, hook: _Webhook, update: dict[str, Any]
+    ) -> int:
+        headers = {"Content-Type": "application/json"}
+        if hook.secret_token is not None:
+            headers[WEBHOOK_SECRET_HEADER] = hook.secret_token
+        try:
+            async with session.post(hook.url, data=_dumps(update), headers=headers) as answer:
+                await answer.read()
+                return answer.status
+        except (aiohttp.ClientError, TimeoutError):
+            return 0
 
     def _format(
         self, params: dict[str, Any], method: Method, key: str, entities_key: str

@@ -317,13 +317,13 @@ def _webhook(url: str, secret: str, http: HttpSettings | None) -> WebhookSetting
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.query:
         raise ConfigError(
             "NETZWERKBOT_WEBHOOK_URL",
-            N_("expected the public HTTPS URL such as https://bot.example.org/tg, got {value!r}"),
+            N_("expected the public HTTPS URL that Telegram calls, got {value!r}"),
             value=url,
         )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError(
             "NETZWERKBOT_WEBHOOK_URL",
-            N_("must use https:// (http:// only on the loopback address), got {value!r}"),
+            N_("must be an HTTPS URL (HTTP only on the loopback address), got {value!r}"),
             value=url,
         )
     if secret and not WEBHOOK_SECRET.fullmatch(secret):

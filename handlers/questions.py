@@ -1,4 +1,9 @@
-"""Free text in private chats: members' questions answered from the alliance's data."""
+"""Free text in private chats: members' questions answered from the alliance's data.
+
+A clear wish to stop reminders ("Bitte melden Sie mich von allen Erinnerungen ab") is
+carried out exactly as /stopp would do it, with one tap to undo; a wish about one network
+stops only that network. A question how to unsubscribe is only explained.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import MessageHandler, filters
 
-from bot.qa import answer_question
+from bot import callbacks
+from bot.qa import answer_question, understand
+from bot.qa.intents import TOPIC_WISH
+from bot.render import FEATURE_SUBSCRIPTIONS, esc, network_display_name
+from bot.replies import Button, Reply
 from bot.respond import send_replies
+from storage.subscriptions import Subscription, Topic
 
 if TYPE_CHECKING:
     from telegram import Update
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
+    from bot.qa import Understanding
+    from bot.render import RenderContext
 
 QUESTION = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
 
@@ -24,7 +36,58 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
 
 
 async def answer(update: Update, context: BotContext) -> None:
-    """Answer a question typed in German."""
+    """Answer a question typed in German, or carry out a clear wish to stop reminders."""
     if (message := update.effective_message) is None or message.text is None:
         return
-    await send_replies(update, answer_question(message.text, await context.render_context()))
+    ctx = await context.render_context()
+    understanding = understand(message.text, ctx)
+    if (
+        understanding is not None
+        and understanding.intent == "unsubscribe"
+        and understanding.topic == TOPIC_WISH
+        and FEATURE_SUBSCRIPTIONS in ctx.features
+        and message.chat.type == message.chat.PRIVATE
+    ):
+        done = await _carry_out_stop(context, ctx, message.chat.id, understanding)
+        if done is not None:
+            await send_replies(update, [done])
+            return
+    await send_replies(update, answer_question(message.text, ctx))
+
+
+async def _carry_out_stop(
+    context: BotContext, ctx: RenderContext, chat_id: int, u: Understanding
+) -> Reply | None:
+    """Stop what the wish names, as /stopp does; None when nothing of it is subscribed."""
+    _ = ctx.tr.gettext
+    store = context.services.stores.subscriptions
+    now = context.services.clock.now()
+    subscriber = await store.get(chat_id, now=now)
+    if subscriber is None or not subscriber.subscriptions:
+        return None
+    networks = [n for slug in u.entities if (n := ctx.catalog.network(slug)) is not None]
+    if not networks:
+        if await store.stop_all(chat_id, now=now) <= 0:
+            return None
+        # The same undo as after /stopp: it restores everything stop_all removed.
+        return Reply(
+            _("Done: you will no longer receive reminders."),
+            ((Button(_("Undo"), data=callbacks.SUB_UNDO),),),
+        )
+    stopped = [
+        n
+        for n in networks
+        if await store.unsubscribe(chat_id, Subscription(Topic.NETWORK, n.slug), now=now)
+    ]
+    if not stopped:
+        return None
+    names = ", ".join(network_display_name(n) for n in stopped)
+    # Undoing one network is subscribing to it again: the one-tap button of /abo.
+    undo = tuple(
+        (Button(_("Undo"), data=callbacks.subscribe(callbacks.network_code(n.slug))),)
+        for n in stopped[:1]
+    )
+    text = _("Done: you will no longer receive reminders about {names}.").format(
+        names=esc(names, 300)
+    )
+    return Reply(text, undo)

@@ -12,7 +12,14 @@ if TYPE_CHECKING:
     from bot.render import RenderContext
     from bot.replies import Reply
 
-__all__ = ["INTENTS", "Understanding", "answer_question", "answer_question_unguarded", "classify"]
+__all__ = [
+    "INTENTS",
+    "Understanding",
+    "answer_question",
+    "answer_question_unguarded",
+    "classify",
+    "understand",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -31,3 +38,12 @@ def answer_question(text: str, ctx: RenderContext) -> list[Reply]:
         # A bug must not leave the member without an answer; the log keeps the trace.
         logger.exception("answering a question failed")
         return [unknown_reply(ctx)]
+
+
+def understand(text: str, ctx: RenderContext) -> Understanding | None:
+    """Return what a message asks, or None when understanding it failed (a bug, logged)."""
+    try:
+        return classify(text, ctx.catalog, ctx.now, ctx.tz)
+    except Exception:
+        logger.exception("understanding a question failed")
+        return None

@@ -379,3 +379,34 @@ async def test_a_reminder_due_before_the_next_wake_gets_its_own(
     clock.set(ONE_DAY_BEFORE)
     await jobs[0].run(bot)
     assert len(reminders(person)) == 1
+
+
+async def test_stop_wish_in_words_is_carried_out_and_undone(
+    bot: BotApp, person: Person, clock: ManualClock
+) -> None:
+    """A clear wish in free text stops everything as /stopp does; one tap undoes it."""
+    await follow_all_meetings(person)
+    (done,) = await person.say("Bitte melden Sie mich von allen Erinnerungen ab")
+    assert (done.text or "").startswith("Erledigt: Sie erhalten keine Erinnerungen mehr.")
+    assert "Rückgängig" in str(done.reply_markup)
+    (panel,) = await person.say("/abo")
+    assert "✅" not in str(panel.reply_markup)
+    await person.press("Rückgängig", done)
+    clock.set(ONE_DAY_BEFORE)
+    await dispatch(bot)
+    assert len(reminders(person)) == 1
+
+
+async def test_stop_wish_without_subscriptions_says_so(bot: BotApp, person: Person) -> None:
+    """A person who follows nothing is told so; nothing is changed."""
+    (reply,) = await person.say("hör auf mir zu schreiben!!!")
+    assert "nichts abonniert" in (reply.text or "")
+
+
+async def test_how_to_unsubscribe_is_only_explained(bot: BotApp, person: Person) -> None:
+    """'Wie melde ich mich ab?' explains and offers the button; the subscriptions stay."""
+    await follow_all_meetings(person)
+    (reply,) = await person.say("Wie melde ich mich ab?")
+    assert "/stopp" in (reply.text or "")
+    (panel,) = await person.say("/abo")
+    assert "✅" in str(panel.reply_markup)

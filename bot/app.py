@@ -124,7 +124,9 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .job_queue(JobQueue[BotContext]())
         .defaults(Defaults(parse_mode="HTML", tzinfo=settings.timezone))
-        .concurrent_updates(PerChatUpdateProcessor(on_update=services.metrics.updates.inc))
+        .concurrent_updates(
+            PerChatUpdateProcessor(tr=services.tr, on_update=services.metrics.updates.inc)
+        )
         .rate_limiter(rate_limiter(settings))
         .post_init(_post_init)
         .post_stop(_post_stop)

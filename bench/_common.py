@@ -49,8 +49,8 @@ def stop_event() -> asyncio.Event:
 async def run_bot(base_url: str, token: str, database: Path, due: datetime, rate: float) -> None:
     """Run netzwerkbot with its clock standing at ``due`` until SIGTERM."""
     from bot.app import build_application, running
-    from bot.clock import ManualClock
     from bot.config import Settings
+    from bot.domain.clock import ManualClock
 
     stop = stop_event()
     settings = Settings(token=token, api_url=base_url, database=database, send_rate=rate)

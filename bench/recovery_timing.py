@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, running, services_of
-from bot.clock import ManualClock
 from bot.config import Settings
-from bot.mailsink import MailSink
+from bot.domain.clock import ManualClock
 from bot.sandbox import Sandbox
+from bot.sandbox.mailsink import MailSink
 from storage.members import MemberRow
 
 NETWORK = "connect-it-heilbronn-franken"

@@ -46,11 +46,12 @@ from zoneinfo import ZoneInfo
 
 from bot.app import FEATURES
 from bot.config import DEFAULT_TIMEZONE
-from bot.dispatch import MAX_IN_FLIGHT
+from bot.delivery.dispatch import MAX_IN_FLIGHT
+from bot.domain.schedule import Lead, reminder_due
 from bot.i18n import translator
-from bot.render import RenderContext, reminder_reply
 from bot.sandbox import Sandbox
-from bot.schedule import Lead, reminder_due
+from bot.views.common import RenderContext
+from bot.views.notices import reminder_reply
 from storage.catalog import CatalogStore
 from storage.db import Database
 from storage.importer import bundled_catalog

@@ -32,10 +32,10 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ExtBot
 
+from bot.delivery.sender import PushOutcome, SendBudget, push
 from bot.http import AiohttpRequest
-from bot.replies import Button, Reply
 from bot.sandbox import Sandbox
-from bot.sender import PushOutcome, SendBudget, push
+from bot.views.replies import Button, Reply
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from zoneinfo import ZoneInfo
 
+    from bot.domain.models import Catalog, Event
     from storage.catalog import ImportReport
-    from storage.models import Catalog, Event
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,9 +197,9 @@ async def _events(settings: Settings, args: argparse.Namespace) -> int:
 
 def _event_from_args(args: argparse.Namespace, catalog: Catalog, *, tz: ZoneInfo) -> Event | None:
     """Build the new meeting from the options; None (after a German message) if one is bad."""
-    from bot.parse import parse_date_time, parse_time
-    from bot.schedule import localize
-    from storage.models import Event, Host
+    from bot.domain.models import Event, Host
+    from bot.domain.parse import parse_date_time, parse_time
+    from bot.domain.schedule import localize
 
     _ = translator().gettext
     try:

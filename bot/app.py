@@ -15,18 +15,23 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot, JobQueue
 
 from bot import errors
-from bot.account import FEATURE_ACCOUNT, Keyring, Passwords, load_key
-from bot.broadcast import Broadcaster
-from bot.clock import Clock, SystemClock
-from bot.commands import MEMBER_COMMANDS
 from bot.context import SERVICES_KEY, BotContext, Services, Stores
-from bot.dispatch import WAKE_INTERVAL, WEEKLY_PREVIEW_TIME, Dispatcher, make_weekly_previews
+from bot.delivery.broadcast import Broadcaster
+from bot.delivery.dispatch import (
+    WAKE_INTERVAL,
+    WEEKLY_PREVIEW_TIME,
+    Dispatcher,
+    make_weekly_previews,
+)
+from bot.delivery.mail import MailQueue, SmtpSender
+from bot.delivery.sender import rate_limiter
+from bot.domain.account import FEATURE_ACCOUNT, Keyring, Passwords, load_key
+from bot.domain.clock import Clock, SystemClock
 from bot.http import AiohttpRequest
 from bot.i18n import translator
 from bot.logs import protect_secret, protect_secrets, quiet_noisy_loggers
-from bot.mail import MailQueue, SmtpSender
-from bot.sender import rate_limiter
 from bot.updates import PerChatUpdateProcessor
+from bot.views.commands import MEMBER_COMMANDS
 from bot.web import webhook
 from bot.web.health import HealthRoutes, PulseRequest
 from bot.web.metrics import MetricsRoutes

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from bot.account import HashCost
-from bot.commands import N_
-from bot.schedule import DEFAULT_QUIET_HOURS, QuietHours, default_quiet_hours
+from bot.domain.account import HashCost
+from bot.domain.schedule import DEFAULT_QUIET_HOURS, QuietHours, default_quiet_hours
+from bot.views.commands import N_
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -121,7 +121,7 @@ class Settings:
     send_rate: float = DEFAULT_SEND_RATE
     # Outgoing e-mail; None (no NETZWERKBOT_SMTP_HOST): the account commands are off.
     smtp: SmtpSettings | None = None
-    # Key of the HMACs over codes; None: a key file beside the database (see bot.account).
+    # Key of the HMACs over codes; None: a key file beside the database (see bot.domain.account).
     secret_key: str | None = field(default=None, repr=False)  # never printed
     # Whom people contact about their data; shown by /datenschutz.
     privacy_contact: str | None = None

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.metrics import Metrics, Pulse
-from bot.render import RenderContext
+from bot.views.common import RenderContext
 
 if TYPE_CHECKING:
-    from bot.account import Keyring
-    from bot.broadcast import Broadcaster
-    from bot.clock import Clock
     from bot.config import Settings
-    from bot.dispatch import Dispatcher
+    from bot.delivery.broadcast import Broadcaster
+    from bot.delivery.dispatch import Dispatcher
+    from bot.delivery.mail import MailQueue
+    from bot.domain.account import Keyring
+    from bot.domain.clock import Clock
     from bot.i18n import Translator
-    from bot.mail import MailQueue
     from bot.web.server import Listener
     from storage.admins import AdminStore
     from storage.broadcasts import BroadcastStore

@@ -22,17 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
 from bot.app import build_application, running, services_of
-from bot.clock import SystemClock
+from bot.domain.clock import SystemClock
 from bot.i18n import translator
-from bot.mailsink import MailSink
 from bot.sandbox import Sandbox
+from bot.sandbox.mailsink import MailSink
 from storage.members import MemberRow
 
 if TYPE_CHECKING:
     from bot.app import BotApp
     from bot.config import Settings
-    from bot.mailsink import ReceivedMail
     from bot.sandbox import SentMessage
+    from bot.sandbox.mailsink import ReceivedMail
 
 DEMO_USER_ID: Final = 4242
 DEMO_USER_NAME: Final = "Demo"

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from bot.account import Passwords, normalize_email
-from bot.clock import SystemClock
+from bot.domain.account import Passwords, normalize_email
+from bot.domain.clock import SystemClock
 from bot.i18n import translator
 from storage.db import Database
 from storage.members import MemberImportError, MemberStore, parse_members_csv

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from storage.stats import Gauges
 
 PushKind = Literal["reminder", "notice", "preview", "circular", "mail"]
-# sent/blocked/failed/unknown as in bot.sender.PushOutcome; retried: the row went back to
+# sent/blocked/failed/unknown as in bot.delivery.sender.PushOutcome; retried: the row went back to
 # pending and will be tried again (a 429 that outlasted the send budget's retries).
 PushOutcomeName = Literal["sent", "blocked", "failed", "unknown", "retried"]
 PUSH_KINDS: Final[tuple[PushKind, ...]] = ("reminder", "notice", "preview", "circular", "mail")

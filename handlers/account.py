@@ -8,8 +8,9 @@ the phone is not holding the membership. The dialog state lives in the database
 
 No account enumeration: after an address, the reply is the same text whether or not a member
 has it, and it is sent before anything that depends on the address's existence; the lookup,
-the code and the mail follow as a job of the background mail queue (``bot.mail``). The only
-work before the reply is the rate-limit count, which is the same for every address.
+the code and the mail follow as a job of the background mail queue
+(``bot.delivery.mail``). The only work before the reply is the rate-limit count, which is
+the same for every address.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.account import (
+from bot.delivery.mail import Mail
+from bot.domain.account import (
     CB_CANCEL,
     CB_PASSWORD,
     CB_UNLINK,
@@ -46,8 +48,7 @@ from bot.account import (
     normalize_email,
     parse_code,
 )
-from bot.mail import Mail
-from bot.replies import Button, Reply
+from bot.views.replies import Button, Reply
 from storage.codes import CodeOutcome, RequestOutcome, Step
 from storage.members import UnknownMember
 
@@ -55,10 +56,10 @@ if TYPE_CHECKING:
     from telegram import Message, Update
     from telegram.ext import BaseHandler
 
-    from bot.account import Keyring
     from bot.context import BotContext, Services
+    from bot.delivery.mail import MailQueue
+    from bot.domain.account import Keyring
     from bot.i18n import Translator
-    from bot.mail import MailQueue
     from storage.codes import Flow
     from storage.members import Member
 

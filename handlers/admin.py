@@ -11,7 +11,7 @@ from babel.dates import format_datetime
 from telegram import Update
 from telegram.ext import CommandHandler, TypeHandler
 
-from bot.admin import (
+from handlers.guards import (
     audit,
     delete_admin_menu,
     ensure_admin_menu,

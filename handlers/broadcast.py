@@ -5,7 +5,7 @@ as soon as it has an audience): the message itself (a text with Telegram formatt
 photo or document with a caption of at most 1,024 characters), the audience (news subscribers,
 one network's followers, one meeting's followers), then the recipient count and a preview
 sent exactly as recipients will see it, then "Jetzt senden", "Planen" or "Abbrechen".
-/abbrechen ends it at any step. Sending is the runner's job (:mod:`bot.broadcast`).
+/abbrechen ends it at any step. Sending is the runner's job (:mod:`bot.delivery.broadcast`).
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.admin import require_admin
-from bot.broadcast import status_text
-from bot.parse import parse_date_time
-from bot.replies import Button, Reply
-from bot.sender import BULK, send_content
+from bot.delivery.broadcast import status_text
+from bot.delivery.sender import BULK, send_content
+from bot.domain.parse import parse_date_time
+from bot.views.replies import Button, Reply
+from handlers.guards import require_admin
 from storage.broadcasts import MAX_CAPTION, Audience, BroadcastError, Content
 
 if TYPE_CHECKING:

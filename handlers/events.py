@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 from telegram import InputFile
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import render
-from bot.callbacks import EVENT_ICS, EVENT_SHOW, EVENTS_PAST, EVENTS_UPCOMING
-from bot.ics import event_to_ics
-from bot.respond import send_replies, show_in_place
+from bot.domain.ics import event_to_ics
+from bot.views import catalog
+from bot.views.callbacks import EVENT_ICS, EVENT_SHOW, EVENTS_PAST, EVENTS_UPCOMING
+from handlers.respond import send_replies, show_in_place
 
 if TYPE_CHECKING:
     from telegram import Update
@@ -43,12 +43,12 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
 async def list_upcoming(update: Update, context: BotContext) -> None:
     """Show the upcoming meetings (first page)."""
     ctx = await context.render_context()
-    await send_replies(update, [render.event_list(ctx, past=False, page=0)])
+    await send_replies(update, [catalog.event_list(ctx, past=False, page=0)])
 
 
 async def show_next_event(update: Update, context: BotContext) -> None:
     """Show the next meeting."""
-    await send_replies(update, [render.next_event_reply(await context.render_context())])
+    await send_replies(update, [catalog.next_event_reply(await context.render_context())])
 
 
 async def show_event_page(update: Update, context: BotContext) -> None:
@@ -58,7 +58,7 @@ async def show_event_page(update: Update, context: BotContext) -> None:
     past = query.data.startswith(EVENTS_PAST)
     page = int(query.data.rsplit(":", 1)[1])
     await show_in_place(
-        query, render.event_list(await context.render_context(), past=past, page=page)
+        query, catalog.event_list(await context.render_context(), past=past, page=page)
     )
 
 
@@ -71,7 +71,7 @@ async def show_event(update: Update, context: BotContext) -> None:
     if event is None:
         await query.answer(context.gettext("This meeting is no longer in my data."))
         return
-    await show_in_place(query, render.event_card(ctx, event))
+    await show_in_place(query, catalog.event_card(ctx, event))
 
 
 async def send_ics(update: Update, context: BotContext) -> None:

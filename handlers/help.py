@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import render
-from bot.callbacks import HELP
-from bot.respond import send_replies, show_in_place
+from bot.views import catalog
+from bot.views.callbacks import HELP
+from handlers.respond import send_replies, show_in_place
 
 if TYPE_CHECKING:
     from telegram import Update
@@ -28,11 +28,11 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
 
 async def show_help(update: Update, context: BotContext) -> None:
     """Explain what the bot can do."""
-    await send_replies(update, [render.help_reply(await context.render_context())])
+    await send_replies(update, [catalog.help_reply(await context.render_context())])
 
 
 async def show_help_in_place(update: Update, context: BotContext) -> None:
     """Show the help in place of the pressed message."""
     if (query := update.callback_query) is None:
         return
-    await show_in_place(query, render.help_reply(await context.render_context()))
+    await show_in_place(query, catalog.help_reply(await context.render_context()))

@@ -32,13 +32,14 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import render
-from bot.admin import require_admin
-from bot.commands import N_
-from bot.parse import format_date_time, format_time, parse_date_time, parse_time
-from bot.replies import Button, Reply
-from bot.respond import show_in_place
-from bot.schedule import localize
+from bot.domain.models import Event, Host
+from bot.domain.parse import format_date_time, format_time, parse_date_time, parse_time
+from bot.domain.schedule import localize
+from bot.views import catalog, common
+from bot.views.commands import N_
+from bot.views.replies import Button, Reply
+from handlers.guards import require_admin
+from handlers.respond import show_in_place
 from storage.catalog import (
     DESCRIPTION_MAX,
     PLACE_MAX,
@@ -52,13 +53,12 @@ from storage.catalog import (
     EventWriteError,
     InvalidEventError,
 )
-from storage.models import Event, Host
 
 if TYPE_CHECKING:
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
-    from bot.render import RenderContext
+    from bot.views.common import RenderContext
 
     AnyHandler: TypeAlias = BaseHandler[Update, BotContext, object]
 
@@ -319,7 +319,7 @@ def _current(ctx: RenderContext, event: Event, field: Field) -> str:
             return format_time(event.end, ctx.tz) if event.end else ""
         case "title" | "city" | "venue" | "description":
             value = getattr(event, field)
-            return render.esc(value, 300) if value else ""
+            return common.esc(value, 300) if value else ""
 
 
 def _question(ctx: RenderContext, draft: Draft, step: Step, *, hint: str = "") -> Reply:
@@ -365,10 +365,10 @@ def _question(ctx: RenderContext, draft: Draft, step: Step, *, hint: str = "") -
     rows: list[tuple[Button, ...]] = []
     if step == Step.NETWORK:
         networks = [
-            Button(render.button_label(n.short_name), data=f"{CB_NETWORK}{n.slug}")
+            Button(common.button_label(n.short_name), data=f"{CB_NETWORK}{n.slug}")
             for n in ctx.catalog.networks
         ]
-        rows.extend(render.button_rows(networks, 2))
+        rows.extend(common.button_rows(networks, 2))
         rows.append((Button(_("Alliance-wide"), data=f"{CB_NETWORK}{ALLIANCE_WIDE}"),))
     elif step == Step.END_TIME:
         rows.append((Button(_("No end time"), data=CB_NO_END),))
@@ -403,7 +403,7 @@ def _preview(ctx: RenderContext, draft: Draft) -> Reply:
     if draft.mode == "new":
         # As members will see it once saved: "Eingetragen über den Bot am …".
         event = dataclasses.replace(event, created_at=ctx.now)
-    card = render.event_card(ctx, event, intro=intro)
+    card = catalog.event_card(ctx, event, intro=intro)
     rows: list[tuple[Button, ...]] = [(Button(_("Save"), data=CB_SAVE),)]
     if draft.mode == "change":
         rows.append((Button(_("Change another field"), data=CB_MORE),))
@@ -648,7 +648,7 @@ async def save(update: Update, context: BotContext) -> int:
     _set_draft(context, None)
     ctx = await context.render_context()
     shown = ctx.catalog.event(stored.id) or stored
-    await _say(update, context, render.event_card(ctx, shown, intro=f"<b>{done}</b>"))
+    await _say(update, context, catalog.event_card(ctx, shown, intro=f"<b>{done}</b>"))
     return ConversationHandler.END
 
 
@@ -664,7 +664,7 @@ def _same(old: Event, new: Event) -> bool:
 def _pick_list(ctx: RenderContext, draft: Draft, page: int) -> Reply:
     """List the upcoming meetings as buttons, one page at a time."""
     _ = ctx.tr.gettext
-    shown, page, pages = render.paginate(
+    shown, page, pages = common.paginate(
         ctx.catalog.upcoming_events(ctx.now), page, PICK_PAGE_SIZE
     )
     if draft.mode == "cancel":
@@ -675,7 +675,7 @@ def _pick_list(ctx: RenderContext, draft: Draft, page: int) -> Reply:
     if pages > 1:
         text += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
     rows: list[tuple[Button, ...]] = [
-        (Button(render.event_button(ctx, e).label, data=f"{CB_PICK}{e.id}"),) for e in shown
+        (Button(common.event_button(ctx, e).label, data=f"{CB_PICK}{e.id}"),) for e in shown
     ]
     nav = []
     if page > 0:
@@ -747,7 +747,7 @@ async def picked(update: Update, context: BotContext) -> int:
             (Button(_("No, keep it"), data=CB_ABORT),),
         )
         await _say(
-            update, context, Reply(render.event_card(ctx, event, intro=intro).text, buttons)
+            update, context, Reply(catalog.event_card(ctx, event, intro=intro).text, buttons)
         )
         return Step.CONFIRM
     await _say(update, context, _field_menu(ctx))
@@ -766,7 +766,7 @@ def _field_menu(ctx: RenderContext) -> Reply:
         "description": _("Description"),
     }
     buttons = [Button(labels[f], data=f"{CB_FIELD}{f}") for f in FIELDS]
-    rows = (*render.button_rows(buttons, 2), (Button(_("Cancel"), data=CB_ABORT),))
+    rows = (*common.button_rows(buttons, 2), (Button(_("Cancel"), data=CB_ABORT),))
     return Reply("<b>{}</b>".format(_("What do you want to change?")), rows)
 
 
@@ -819,7 +819,7 @@ async def confirm_cancel(update: Update, context: BotContext) -> int:
     intro = "<b>{}</b>".format(
         _("The meeting has been cancelled. Its subscribers will be informed.")
     )
-    await _say(update, context, render.event_card(ctx, event, intro=intro))
+    await _say(update, context, catalog.event_card(ctx, event, intro=intro))
     return ConversationHandler.END
 
 

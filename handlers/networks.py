@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import render
-from bot.callbacks import NETWORK_LIST, NETWORK_SHOW
-from bot.respond import send_replies, show_in_place
+from bot.views import catalog
+from bot.views.callbacks import NETWORK_LIST, NETWORK_SHOW
+from handlers.respond import send_replies, show_in_place
 
 if TYPE_CHECKING:
     from telegram import Update
@@ -31,14 +31,14 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
 
 async def list_networks(update: Update, context: BotContext) -> None:
     """Show all networks as buttons."""
-    await send_replies(update, [render.network_list(await context.render_context())])
+    await send_replies(update, [catalog.network_list(await context.render_context())])
 
 
 async def show_network_list(update: Update, context: BotContext) -> None:
     """Show all networks in place of the pressed message."""
     if (query := update.callback_query) is None:
         return
-    await show_in_place(query, render.network_list(await context.render_context()))
+    await show_in_place(query, catalog.network_list(await context.render_context()))
 
 
 async def show_network(update: Update, context: BotContext) -> None:
@@ -50,4 +50,4 @@ async def show_network(update: Update, context: BotContext) -> None:
     if network is None:
         await query.answer(context.gettext("This network is no longer in my data."))
         return
-    await show_in_place(query, render.network_card(ctx, network))
+    await show_in_place(query, catalog.network_card(ctx, network))

@@ -18,8 +18,8 @@ from babel.dates import format_datetime
 from telegram import InputFile
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.replies import Button, Reply
-from bot.respond import send_replies, show_in_place
+from bot.views.replies import Button, Reply
+from handlers.respond import send_replies, show_in_place
 from storage.privacy import delete_chat_data, export_chat_data
 
 if TYPE_CHECKING:

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import MessageHandler, filters
 
-from bot import callbacks
-from bot.qa import answer_question, understand
-from bot.qa.intents import TOPIC_WISH
-from bot.render import FEATURE_SUBSCRIPTIONS, esc, network_display_name
-from bot.replies import Button, Reply
-from bot.respond import send_replies
+from bot.domain.qa.intents import TOPIC_WISH
+from bot.views import callbacks
+from bot.views.answers import answer_question, understand
+from bot.views.common import esc, network_display_name
+from bot.views.panels import FEATURE_SUBSCRIPTIONS
+from bot.views.replies import Button, Reply
+from handlers.respond import send_replies
 from storage.subscriptions import Subscription, Topic
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
-    from bot.qa import Understanding
-    from bot.render import RenderContext
+    from bot.domain.qa.intents import Understanding
+    from bot.views.common import RenderContext
 
 QUESTION = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import callbacks, render
-from bot.respond import send_replies, show_in_place
-from bot.schedule import DEFAULT_LEADS, Lead, QuietHours, format_quiet_hours
+from bot.domain.schedule import DEFAULT_LEADS, Lead, QuietHours, format_quiet_hours
+from bot.views import callbacks, panels
+from handlers.respond import send_replies, show_in_place
 from handlers.subscriptions import private_chat, subscriber_of
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
-    from bot.replies import Reply
+    from bot.views.replies import Reply
 
 LEAD_CODES: Final = "|".join(re.escape(lead.value) for lead in Lead)
 QUIET_CODE: Final = r"(?:none|[0-2]\d[0-5]\d-[0-2]\d[0-5]\d)"
@@ -60,7 +60,7 @@ async def settings_panel(context: BotContext, chat_id: int) -> Reply:
         leads, quiet = DEFAULT_LEADS, context.services.settings.quiet_hours
     else:
         leads, quiet = subscriber.leads, subscriber.quiet
-    return render.reminder_settings_panel(
+    return panels.reminder_settings_panel(
         ctx,
         frozenset(lead.value for lead in leads),
         format_quiet_hours(quiet) if quiet is not None else None,

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import render
-from bot.replies import Reply
-from bot.respond import send_replies, show_in_place
+from bot.views import catalog
+from bot.views.replies import Reply
+from handlers.respond import send_replies, show_in_place
 
 if TYPE_CHECKING:
     from telegram import Update
@@ -46,20 +46,20 @@ async def start(update: Update, context: BotContext) -> None:
     if payload.startswith(DEEP_LINK_NETWORK):
         network = ctx.catalog.network(payload.removeprefix(DEEP_LINK_NETWORK))
         if network is not None:
-            reply = render.network_card(ctx, network)
+            reply = catalog.network_card(ctx, network)
         else:
-            reply = _with_notice(render.network_list(ctx), _("I do not know this network."))
+            reply = _with_notice(catalog.network_list(ctx), _("I do not know this network."))
     elif payload.startswith(DEEP_LINK_EVENT):
         event = ctx.catalog.event(payload.removeprefix(DEEP_LINK_EVENT))
         if event is not None:
-            reply = render.event_card(ctx, event)
+            reply = catalog.event_card(ctx, event)
         else:
             reply = _with_notice(
-                render.event_list(ctx, past=False, page=0), _("I do not know this meeting.")
+                catalog.event_list(ctx, past=False, page=0), _("I do not know this meeting.")
             )
     else:
         user = update.effective_user
-        reply = render.welcome_reply(ctx, user.first_name if user else None)
+        reply = catalog.welcome_reply(ctx, user.first_name if user else None)
     await send_replies(update, [reply])
 
 
@@ -69,7 +69,7 @@ async def show_welcome(update: Update, context: BotContext) -> None:
         return
     user = update.effective_user
     ctx = await context.render_context()
-    await show_in_place(query, render.welcome_reply(ctx, user.first_name if user else None))
+    await show_in_place(query, catalog.welcome_reply(ctx, user.first_name if user else None))
 
 
 def _with_notice(reply: Reply, notice: str) -> Reply:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import callbacks, render
-from bot.respond import send_replies, show_in_place
+from bot.views import callbacks, panels
+from handlers.respond import send_replies, show_in_place
 from storage.subscriptions import Subscription, Topic, UnknownTarget
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
-    from bot.replies import Reply
+    from bot.views.replies import Reply
     from storage.subscriptions import Subscriber
 
 SLUG: Final = r"[a-z0-9]+(?:-[a-z0-9]+)*"
@@ -96,7 +96,7 @@ async def panel(context: BotContext, chat_id: int) -> Reply:
     subscriber = await context.services.stores.subscriptions.get(
         chat_id, now=context.services.clock.now()
     )
-    return render.subscriptions_panel(
+    return panels.subscriptions_panel(
         ctx,
         followed_codes(subscriber),
         blocked=subscriber is not None and subscriber.status == "blocked",
@@ -165,7 +165,7 @@ async def ask_stop(update: Update, context: BotContext) -> None:
     )
     count = len(subscriber.subscriptions) if subscriber else 0
     ctx = await context.render_context()
-    await send_replies(update, [render.stop_confirm_reply(ctx, count)])
+    await send_replies(update, [panels.stop_confirm_reply(ctx, count)])
 
 
 async def ask_stop_in_place(update: Update, context: BotContext) -> None:
@@ -178,7 +178,7 @@ async def ask_stop_in_place(update: Update, context: BotContext) -> None:
         chat_id, now=context.services.clock.now()
     )
     count = len(subscriber.subscriptions) if subscriber else 0
-    await show_in_place(query, render.stop_confirm_reply(await context.render_context(), count))
+    await show_in_place(query, panels.stop_confirm_reply(await context.render_context(), count))
 
 
 async def stop_all(update: Update, context: BotContext) -> None:
@@ -189,7 +189,7 @@ async def stop_all(update: Update, context: BotContext) -> None:
         return
     store = context.services.stores.subscriptions
     removed = await store.stop_all(chat_id, now=context.services.clock.now())
-    await show_in_place(query, render.stopped_reply(await context.render_context(), removed))
+    await show_in_place(query, panels.stopped_reply(await context.render_context(), removed))
 
 
 async def undo_stop(update: Update, context: BotContext) -> None:
@@ -200,7 +200,7 @@ async def undo_stop(update: Update, context: BotContext) -> None:
         return
     store = context.services.stores.subscriptions
     restored = await store.undo_stop(chat_id, now=context.services.clock.now())
-    await show_in_place(query, render.restored_reply(await context.render_context(), restored))
+    await show_in_place(query, panels.restored_reply(await context.render_context(), restored))
 
 
 async def private_chat(update: Update, context: BotContext) -> int | None:

@@ -6,7 +6,8 @@ and ``cancelled``; a running one becomes ``done`` when none of its rows is open 
 
 Starting snapshots the audience into the outbox with one ``INSERT … SELECT`` in the
 transaction that sets ``running``, so the recipients are fixed at that moment and a restart
-resumes exactly that list. Sending (see :mod:`bot.broadcast`) claims one row at a time with
+resumes exactly that list. Sending (see :mod:`bot.delivery.broadcast`) claims one row at a
+time with
 :meth:`BroadcastStore.claim`, which also checks that the broadcast is still running and that
 the recipient still belongs to the audience (else the row is ``skipped``); outcomes are
 recorded with :class:`storage.outbox.OutboxStore`. Every admin action is audited in the

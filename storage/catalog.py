@@ -19,17 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from bot.commands import N_
-from storage.admins import write_audit
-from storage.errors import StorageError
-from storage.importer import (
-    DataFile,
-    KnownIds,
-    event_sort_key,
-    parse_bundled,
-    parse_data_file,
-)
-from storage.models import (
+from bot.domain.models import (
     DATA_TIMEZONE,
     Alliance,
     Catalog,
@@ -49,6 +39,16 @@ from storage.models import (
     ProgrammeItem,
     ProgrammeKind,
     Source,
+)
+from bot.views.commands import N_
+from storage.admins import write_audit
+from storage.errors import StorageError
+from storage.importer import (
+    DataFile,
+    KnownIds,
+    event_sort_key,
+    parse_bundled,
+    parse_data_file,
 )
 from storage.reminders import load_events, plan_event
 

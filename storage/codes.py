@@ -1,7 +1,8 @@
 """The state of the account dialogs (/konto, /kennwort): steps, codes, attempts, rate limits.
 
 One row per chat in ``account_flows``: the step (``email`` -> ``code`` -> ``password``), the
-code only as an HMAC (``bot.account.Keyring``), wrong entries so far and the step's deadline.
+code only as an HMAC (``bot.domain.account.Keyring``), wrong entries so far and the step's
+deadline.
 Every decision takes ``now`` from the caller (the bot's injectable clock). Guarantees:
 
 - A code is checked at most five times: each entry is first counted with
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from bot.account import (
+from bot.domain.account import (
     CODE_TTL,
     MAX_CODE_ATTEMPTS,
     MAX_REQUESTS,

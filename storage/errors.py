@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from bot.commands import N_
+from bot.views.commands import N_
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -19,6 +19,26 @@ from importlib import resources
 from typing import TYPE_CHECKING, Final, NoReturn, TypeVar, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.models import (
+    Alliance,
+    Catalog,
+    Coordinator,
+    Event,
+    EventKind,
+    EventStatus,
+    Faq,
+    Funding,
+    FundingLine,
+    FundingProgramme,
+    Host,
+    Initiative,
+    Membership,
+    Network,
+    Person,
+    ProgrammeItem,
+    ProgrammeKind,
+    Source,
+)
 from storage.errors import (
     PROBLEM_ABSENT_WHEN,
     PROBLEM_BAD_ID,
@@ -38,26 +58,6 @@ from storage.errors import (
     PROBLEM_UNKNOWN_FIELD,
     PROBLEM_UNREADABLE,
     DataFileError,
-)
-from storage.models import (
-    Alliance,
-    Catalog,
-    Coordinator,
-    Event,
-    EventKind,
-    EventStatus,
-    Faq,
-    Funding,
-    FundingLine,
-    FundingProgramme,
-    Host,
-    Initiative,
-    Membership,
-    Network,
-    Person,
-    ProgrammeItem,
-    ProgrammeKind,
-    Source,
 )
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 The bot uses the directory only through :class:`MemberDirectory`, so that a member portal's
 API can replace the embedded SQLite directory (:class:`MemberStore`) later. The directory
 owns the passwords: the bot hands it a new password and asks it to check one, and never sees
-a hash. E-mail addresses are normalised by the caller (``bot.account.normalize_email``) and
+a hash. E-mail addresses are normalised by the caller (``bot.domain.account.normalize_email``) and
 unique regardless of case.
 
 Members come from ``netzwerkbot members import FILE.csv`` (columns ``email,name,network``);
@@ -23,8 +23,8 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, Protocol, cast
 
-from bot.account import normalize_email
-from bot.commands import N_
+from bot.domain.account import normalize_email
+from bot.views.commands import N_
 from storage.admins import write_audit
 from storage.errors import StorageError
 from storage.outbox import parse_utc, utc_text
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
-    from bot.account import Passwords
+    from bot.domain.account import Passwords
     from storage.db import Database
 
 MemberStatus = Literal["active", "inactive"]

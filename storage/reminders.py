@@ -4,7 +4,7 @@ The database is the truth: a reminder to send is a ``reminders`` row (UTC due ti
 per event, chat and lead time), written in the same transaction as the event or the
 subscription that causes it. Planning (:func:`plan_event`, :func:`plan_subscriber`) runs
 inside the caller's open transaction and reconciles the existing rows with what the
-subscriptions, lead times and quiet hours ask for (times from :mod:`bot.schedule`):
+subscriptions, lead times and quiet hours ask for (times from :mod:`bot.domain.schedule`):
 
 * A missing row is inserted only if its due time lies strictly ahead, so nobody gets a
   stale reminder (an event added two hours before it starts gets no 1-day reminder).
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from bot.schedule import Lead, QuietHours, due_reminders, reminder_due
-from storage.models import DATA_TIMEZONE, Event, Host
+from bot.domain.models import DATA_TIMEZONE, Event, Host
+from bot.domain.schedule import Lead, QuietHours, due_reminders, reminder_due
 from storage.outbox import enqueue_notice, parse_utc, utc_text
 
 if TYPE_CHECKING:
@@ -39,9 +39,9 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping
     from zoneinfo import ZoneInfo
 
+    from bot.domain.models import EventKind, EventStatus
     from storage.catalog import EventChange
     from storage.db import Database
-    from storage.models import EventKind, EventStatus
 
 Key = tuple[str, int, Lead]  # (event id, chat id, lead)
 
@@ -295,7 +295,7 @@ async def _reconcile(
     """Bring the rows of one scope in line with the targets; return the rows changed.
 
     ``targets`` holds every wanted send time, ``ahead`` those strictly after ``now`` (from
-    :func:`bot.schedule.due_reminders`, which decides staleness).
+    :func:`bot.domain.schedule.due_reminders`, which decides staleness).
     """
     inserts: list[tuple[str, int, str, str]] = []
     deletes: list[tuple[int]] = []

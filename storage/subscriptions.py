@@ -24,7 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Literal, cast
 
-from bot.schedule import DEFAULT_LEADS, Lead, QuietHours
+from bot.domain.schedule import DEFAULT_LEADS, Lead, QuietHours
 from storage.errors import StorageError
 from storage.outbox import skip_pending, utc_text
 from storage.reminders import (
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from zoneinfo import ZoneInfo
 
+    from bot.domain.models import Event
     from storage.db import Database
-    from storage.models import Event
 
 SubscriberStatus = Literal["active", "blocked"]
 SKIP_BLOCKED: Final = "recipient blocked the bot"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.domain.clock import ManualClock
 
 BERLIN: Final = ZoneInfo("Europe/Berlin")
 REPO: Final = Path(__file__).resolve().parents[1]

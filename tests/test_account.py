@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.account import (
+from bot.config import ConfigError, Settings
+from bot.delivery.mail import Mail, build_message
+from bot.domain.account import (
     LIGHT_HASH_COST,
     Keyring,
     PasswordProblem,
@@ -28,9 +30,7 @@ from bot.account import (
     normalize_email,
     parse_code,
 )
-from bot.config import ConfigError, Settings
 from bot.logs import protect_secrets
-from bot.mail import Mail, build_message
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import DEFAULT_API_URL, ConfigError, Settings
+from bot.domain.schedule import QuietHours
 from bot.i18n import translator
-from bot.schedule import QuietHours
 
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi"
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 from icalendar import Calendar
 
-from bot.ics import NoDateError, event_to_ics
+from bot.domain.ics import NoDateError, event_to_ics
 from storage.importer import bundled_catalog
 from tests.conftest import BERLIN, TODAY
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot import members_cli
-from bot.account import LIGHT_HASH_COST, Passwords
 from bot.config import Settings
+from bot.domain.account import LIGHT_HASH_COST, Passwords
 from storage.catalog import CatalogStore
 from storage.db import Database
 from storage.members import MemberStore

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.parse import format_date_time, format_time, parse_date, parse_date_time, parse_time
+from bot.domain.parse import format_date_time, format_time, parse_date, parse_date_time, parse_time
 from tests.conftest import BERLIN
 
 

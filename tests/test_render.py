@@ -7,21 +7,20 @@ from datetime import datetime
 
 import pytest
 
-from bot import callbacks
-from bot.render import (
+from bot.domain.models import Catalog, Event, Host
+from bot.views import callbacks
+from bot.views.catalog import (
     PAGE_SIZE,
     event_card,
     event_list,
-    format_event_when,
     help_reply,
     network_card,
     network_list,
     next_event_reply,
-    source_line,
     welcome_reply,
 )
-from bot.replies import MAX_CALLBACK_BYTES, MAX_TEXT, Reply
-from storage.models import Catalog, Event, Host
+from bot.views.common import format_event_when, source_line
+from bot.views.replies import MAX_CALLBACK_BYTES, MAX_TEXT, Reply
 from tests.qa.helpers import BERLIN, catalog, context, html_errors
 
 FICTIONAL = "Hinweis: Dies ist ein erfundener Demo-Termin."

@@ -10,25 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import callbacks
-from bot.render import (
-    cancel_notice,
-    change_notice,
-    event_card,
-    network_card,
-    reminder_reply,
+from bot.views import callbacks
+from bot.views.catalog import event_card, network_card
+from bot.views.notices import cancel_notice, change_notice, reminder_reply, weekly_preview
+from bot.views.panels import (
     reminder_settings_panel,
     restored_reply,
     stop_confirm_reply,
     stopped_reply,
     subscriptions_panel,
-    weekly_preview,
 )
-from bot.replies import MAX_CALLBACK_BYTES, MAX_TEXT, Reply
+from bot.views.replies import MAX_CALLBACK_BYTES, MAX_TEXT, Reply
 from tests.qa.helpers import BERLIN, catalog, context, html_errors
 
 if TYPE_CHECKING:
-    from storage.models import Event
+    from bot.domain.models import Event
 
 FICTIONAL: Final = "Hinweis: Dies ist ein erfundener Demo-Termin."
 SUBS: Final = frozenset({"subscriptions"})

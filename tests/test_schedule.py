@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.schedule import (
+from bot.domain.models import Event
+from bot.domain.schedule import (
     DEFAULT_LEADS,
     DEFAULT_QUIET_HOURS,
     Lead,
@@ -28,7 +29,6 @@ from bot.schedule import (
     reminder_due,
     week_window,
 )
-from storage.models import Event
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NIGHT = QuietHours(time(22, 0), time(7, 0))

@@ -17,8 +17,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.replies import Button, Reply
-from bot.sender import (
+from bot.delivery.sender import (
     BULK,
     DEFAULT_BURST,
     PushOutcome,
@@ -29,6 +28,7 @@ from bot.sender import (
     retry_after_seconds,
     sends_message,
 )
+from bot.views.replies import Button, Reply
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable

@@ -20,7 +20,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.account import load_key
+from bot.domain.account import load_key
 
 if TYPE_CHECKING:
     from telegram import Bot

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from bot.clock import ManualClock
+    from bot.domain.clock import ManualClock
     from bot.sandbox import SentMessage
 
 

@@ -25,19 +25,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import members_cli
-from bot.account import LIGHT_HASH_COST, key_file_for
 from bot.app import BotApp, build_application, running, services_of
-from bot.mailsink import MailSink
+from bot.domain.account import LIGHT_HASH_COST, key_file_for
+from bot.sandbox.mailsink import MailSink
 from storage.members import MemberRow
 from tests.e2e.conftest import Person
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from bot.clock import ManualClock
     from bot.config import Settings
-    from bot.mailsink import ReceivedMail
+    from bot.domain.clock import ManualClock
     from bot.sandbox import Sandbox, SentMessage
+    from bot.sandbox.mailsink import ReceivedMail
 
 MEMBER: Final = "erika.muster@example.org"
 OTHER: Final = "max.beispiel@example.org"

@@ -13,8 +13,8 @@ from tests.e2e.conftest import Person
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from bot.clock import ManualClock
     from bot.config import Settings
+    from bot.domain.clock import ManualClock
     from bot.sandbox import Sandbox
 
 ADMIN: Final = 7001

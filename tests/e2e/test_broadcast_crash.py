@@ -20,7 +20,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from bot.broadcast import MAX_IN_FLIGHT
+from bot.delivery.broadcast import MAX_IN_FLIGHT
 from bot.sandbox import Sandbox
 from storage.broadcasts import Audience, BroadcastStore, Content
 from storage.db import Database

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from bot.clock import ManualClock
     from bot.config import Settings
+    from bot.domain.clock import ManualClock
     from bot.sandbox import Sandbox, SentMessage
 
 ADMIN: Final = 7101

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from bot.replies import Button, Reply
+from bot.views.replies import Button, Reply
 from tests.qa.helpers import DEV_SET, load_items, problems
 
 if TYPE_CHECKING:

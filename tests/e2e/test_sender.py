@@ -14,9 +14,9 @@ import pytest
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import BaseRequest
 
+from bot.delivery.sender import PushOutcome, PushResult, SendBudget, push
 from bot.http import AiohttpRequest
-from bot.replies import Reply
-from bot.sender import PushOutcome, PushResult, SendBudget, push
+from bot.views.replies import Reply
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     import pytest
 
-    from bot.clock import ManualClock
     from bot.config import Settings
+    from bot.domain.clock import ManualClock
     from bot.sandbox import Sandbox
 
 DEMO_FILE = REPO / "bot" / "data" / "demo-events.toml"

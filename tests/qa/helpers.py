@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.i18n import translator
-from bot.render import RenderContext
+from bot.views.common import RenderContext
 from storage.importer import bundled_catalog
 
 if TYPE_CHECKING:
-    from bot.replies import Reply
-    from storage.models import Catalog
+    from bot.domain.models import Catalog
+    from bot.views.replies import Reply
 
 BERLIN: Final = ZoneInfo("Europe/Berlin")
 UTC: Final = ZoneInfo("UTC")

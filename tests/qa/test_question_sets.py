@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from bot.qa import answer_question_unguarded, classify
+from bot.domain.qa.intents import classify
+from bot.views.answers import answer_question_unguarded
 from tests.qa.helpers import (
     CLOCKS,
     DEV_SET,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.qa import answer_question, answer_question_unguarded
-from bot.replies import MAX_CALLBACK_BYTES, MAX_TEXT, Reply
+from bot.views.answers import answer_question, answer_question_unguarded
+from bot.views.replies import MAX_CALLBACK_BYTES, MAX_TEXT, Reply
 from tests.qa.helpers import context, html_errors
 
 HTMLISH = st.lists(

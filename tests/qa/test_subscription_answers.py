@@ -6,8 +6,9 @@ from typing import Final
 
 import pytest
 
-from bot import callbacks
-from bot.qa import answer_question_unguarded, classify
+from bot.domain.qa.intents import classify
+from bot.views import callbacks
+from bot.views.answers import answer_question_unguarded
 from tests.qa.helpers import catalog, context, html_errors
 
 SUBS: Final = frozenset({"subscriptions"})

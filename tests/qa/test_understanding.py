@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.qa import classify
-from bot.qa.entities import extract, ordinal_of
-from bot.qa.normalize import clean, fold, stem, tokenize
+from bot.domain.qa.entities import extract, ordinal_of
+from bot.domain.qa.intents import classify
+from bot.domain.qa.normalize import clean, fold, stem, tokenize
 from tests.qa.helpers import catalog, context
 
 

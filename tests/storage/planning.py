@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
-from bot.schedule import DEFAULT_QUIET_HOURS
+from bot.domain.schedule import DEFAULT_QUIET_HOURS
 from storage.catalog import CatalogStore
 from storage.subscriptions import Subscription, SubscriptionStore, Topic
 

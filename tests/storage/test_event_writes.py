@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.schedule import Lead
+from bot.domain.models import Event, Host
+from bot.domain.schedule import Lead
 from storage.catalog import (
     PROBLEM_EVENT_END,
     PROBLEM_EVENT_NETWORK,
@@ -24,7 +25,6 @@ from storage.catalog import (
     InvalidEventError,
     event_slug,
 )
-from storage.models import Event, Host
 from storage.outbox import OutboxStore
 from storage.reminders import ReminderStore
 from tests.storage.planning import (

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.account import LIGHT_HASH_COST, Keyring, Passwords, Purpose
+from bot.domain.account import LIGHT_HASH_COST, Keyring, Passwords, Purpose
 from storage.catalog import CatalogStore
 from storage.codes import AccountStore, CodeOutcome, RequestOutcome, Step
 from storage.db import Database

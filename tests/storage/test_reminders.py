@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.schedule import Lead, due_reminders
+from bot.domain.schedule import Lead, due_reminders
 from storage.db import Database
 from storage.importer import bundled_files
 from storage.migrations import migrate

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from bot.schedule import DEFAULT_LEADS, DEFAULT_QUIET_HOURS, Lead, QuietHours
+from bot.domain.schedule import DEFAULT_LEADS, DEFAULT_QUIET_HOURS, Lead, QuietHours
 from storage.catalog import CatalogStore
 from storage.db import Database
 from storage.migrations import MIGRATIONS, applied_migrations, migrate
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from storage.models import Event
+    from bot.domain.models import Event
 
 
 @pytest.fixture

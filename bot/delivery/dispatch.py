@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Final
 
-from bot import render
-from bot.schedule import week_window
-from bot.sender import PushOutcome, push
+from bot.delivery.sender import PushOutcome, push
+from bot.domain.schedule import week_window
+from bot.views import notices
 from storage.subscriptions import covers
 
 if TYPE_CHECKING:
@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from telegram import Bot
 
     from bot.context import Services
-    from bot.render import RenderContext
-    from bot.replies import Reply
-    from storage.models import Event
+    from bot.domain.models import Event
+    from bot.views.common import RenderContext
+    from bot.views.replies import Reply
     from storage.outbox import OutboxItem, OutboxStore
     from storage.reminders import DueReminder, ReminderStore
     from storage.subscriptions import SubscriptionStore
@@ -130,7 +130,7 @@ class Dispatcher:
             return DispatchStats(dropped=1)
         if not await self.reminders.claim(due.id):
             return DispatchStats()  # another drain took it
-        outcome = await self._push(due.chat_id, render.reminder_reply(ctx, event), ctx.now)
+        outcome = await self._push(due.chat_id, notices.reminder_reply(ctx, event), ctx.now)
         if outcome is PushOutcome.SENT or outcome is PushOutcome.UNKNOWN:
             # Unknown: the request may have arrived; sending again could repeat it.
             await self.reminders.mark_sent(due.id, now=ctx.now)
@@ -165,14 +165,14 @@ class Dispatcher:
         """Return the German message for an outbox row, or None when there is nothing to say."""
         if item.kind == "weekly":
             events = await self._week_for(ctx, item.chat_id)
-            return render.weekly_preview(ctx, events) if events else None
+            return notices.weekly_preview(ctx, events) if events else None
         event_id = item.payload.get("event_id")
         event = ctx.catalog.event(event_id) if isinstance(event_id, str) else None
         if event is None:
             return None
         if item.payload.get("kind") == "cancelled":
-            return render.cancel_notice(ctx, event, item.payload)
-        return render.change_notice(ctx, event, item.payload)
+            return notices.cancel_notice(ctx, event, item.payload)
+        return notices.change_notice(ctx, event, item.payload)
 
     async def _week_for(self, ctx: RenderContext, chat_id: int) -> list[Event]:
         """Return the meetings of the coming week that this person follows."""

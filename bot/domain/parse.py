@@ -12,7 +12,7 @@ Accepted, with any spacing and letter case:
 
 A wall time that does not exist in the zone (the hour skipped when clocks go forward) moves
 to the next valid minute; an ambiguous one (the hour repeated in autumn) takes its first
-occurrence (:func:`bot.schedule.localize`).
+occurrence (:func:`bot.domain.schedule.localize`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import re
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Final
 
-from bot.schedule import localize
+from bot.domain.schedule import localize
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo

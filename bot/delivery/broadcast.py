@@ -34,8 +34,8 @@ from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_decimal
 from telegram.error import BadRequest, TelegramError
 
+from bot.delivery.sender import BULK, PushOutcome, push_content
 from bot.errors import describe_without_messages
-from bot.sender import BULK, PushOutcome, push_content
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from telegram.ext import ExtBot
 
-    from bot.clock import Clock
+    from bot.domain.clock import Clock
     from bot.i18n import Translator
     from storage.broadcasts import (
         AudienceParams,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.commands import ADMIN_COMMANDS, MEMBER_COMMANDS
+from bot.views.commands import ADMIN_COMMANDS, MEMBER_COMMANDS
 
 if TYPE_CHECKING:
     from telegram import Bot, Update

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Final
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from storage.models import DATA_TIMEZONE
+from bot.domain.models import DATA_TIMEZONE
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from storage.models import Catalog, Event
+    from bot.domain.models import Catalog, Event
 
 PRODID: Final = "-//IT Bündnis BW//netzwerkbot//DE"
 UID_DOMAIN: Final = "netzwerkbot.it-buendnis-bw"

@@ -6,16 +6,15 @@ adds what is known and safe to add, and points to /hilfe; it never fills a gap.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import TYPE_CHECKING, Final
 
 from babel.dates import format_date
 
-from bot import callbacks
-from bot.account import CB_PASSWORD, FEATURE_ACCOUNT
-from bot.commands import MEMBER_COMMANDS
-from bot.qa.entities import extract
-from bot.qa.intents import (
+from bot.domain.account import CB_PASSWORD, FEATURE_ACCOUNT
+from bot.domain.qa.entities import extract
+from bot.domain.qa.intents import (
     NEVER_KNOWN,
     TOPIC_ASK_EVENT,
     TOPIC_ASK_NETWORK,
@@ -24,39 +23,43 @@ from bot.qa.intents import (
     TOPIC_SORRY,
     TOPIC_WISH,
     Understanding,
+    classify,
     member_facts,
 )
-from bot.render import (
-    FEATURE_SUBSCRIPTIONS,
+from bot.domain.schedule import Lead
+from bot.views import callbacks
+from bot.views.catalog import (
+    event_card,
+    event_line,
+    event_list,
+    help_reply,
+    network_card,
+    network_list,
+    welcome_reply,
+)
+from bot.views.commands import MEMBER_COMMANDS
+from bot.views.common import (
     button_label,
     button_rows,
     esc,
     event_button,
-    event_card,
-    event_line,
-    event_list,
     fictional_list_note,
     fictional_note,
     fit,
     format_event_when,
     format_list,
-    help_reply,
-    lead_label,
     link,
     long_date,
     network_button,
-    network_card,
     network_display_name,
-    network_list,
     source_line,
-    welcome_reply,
 )
-from bot.replies import Button, Reply
-from bot.schedule import Lead
+from bot.views.panels import FEATURE_SUBSCRIPTIONS, lead_label
+from bot.views.replies import Button, Reply
 
 if TYPE_CHECKING:
-    from bot.render import RenderContext
-    from storage.models import Event, Network, Person
+    from bot.domain.models import Event, Network, Person
+    from bot.views.common import RenderContext
 
 
 def command(name: str) -> str:
@@ -899,3 +902,31 @@ def _unknown_details(ctx: RenderContext, u: Understanding) -> list[str]:
             "{alliance} and its funding, using only the facts I have."
         ).format(alliance=esc(ctx.catalog.alliance.name if ctx.catalog.alliance else "", 100))
     ]
+
+
+logger = logging.getLogger(__name__)
+
+
+def answer_question_unguarded(text: str, ctx: RenderContext) -> list[Reply]:
+    """Answer a member's message; exceptions propagate (for tests)."""
+    understanding = classify(text, ctx.catalog, ctx.now, ctx.tz)
+    return answer(understanding, ctx)
+
+
+def answer_question(text: str, ctx: RenderContext) -> list[Reply]:
+    """Answer a member's message with at least one reply; never raises for any text."""
+    try:
+        return answer_question_unguarded(text, ctx)
+    except Exception:
+        # A bug must not leave the member without an answer; the log keeps the trace.
+        logger.exception("answering a question failed")
+        return [unknown_reply(ctx)]
+
+
+def understand(text: str, ctx: RenderContext) -> Understanding | None:
+    """Return what a message asks, or None when understanding it failed (a bug, logged)."""
+    try:
+        return classify(text, ctx.catalog, ctx.now, ctx.tz)
+    except Exception:
+        logger.exception("understanding a question failed")
+        return None

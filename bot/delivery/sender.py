@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from telegram import Bot, InlineKeyboardMarkup, Message
 
     from bot.config import Settings
-    from bot.replies import Reply
+    from bot.views.replies import Reply
     from storage.broadcasts import Content
 
     Result = bool | dict[str, Any] | list[dict[str, Any]]

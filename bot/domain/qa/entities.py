@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 
 from rapidfuzz import fuzz, process
 
-from bot.qa.lexicon import (
+from bot.domain.qa.lexicon import (
     CONCEPTS,
     EXTRA_VOCABULARY,
     GENERIC_TITLE_WORDS,
@@ -27,12 +27,12 @@ from bot.qa.lexicon import (
     SEASON_SYNONYMS,
     STOPWORDS,
 )
-from bot.qa.normalize import Token, clean, fold, stem, tokenize
+from bot.domain.qa.normalize import Token, clean, fold, stem, tokenize
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from storage.models import Catalog
+    from bot.domain.models import Catalog
 
 FUZZY_MIN_LENGTH: Final = 5
 FUZZY_CUTOFF: Final = 82.0

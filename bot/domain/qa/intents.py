@@ -7,14 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-from bot.qa.entities import Mentions, extract
-from bot.qa.normalize import fold, stem, tokenize
-from storage.models import DATA_TIMEZONE
+from bot.domain.models import DATA_TIMEZONE
+from bot.domain.qa.entities import Mentions, extract
+from bot.domain.qa.normalize import fold, stem, tokenize
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from storage.models import Catalog, Event
+    from bot.domain.models import Catalog, Event
 
 INTENTS: Final = (
     "network_info",

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from telegram import CallbackQuery, Update
 
-    from bot.replies import Reply
+    from bot.views.replies import Reply
 
 log = logging.getLogger(__name__)
 

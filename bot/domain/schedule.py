@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from zoneinfo import ZoneInfo
 
-    from storage.models import Event
+    from bot.domain.models import Event
 
 
 class Lead(StrEnum):

@@ -1,0 +1,1 @@
+"""The sending engine: the send budget, the dispatcher, the circular runner, mail."""

@@ -1,0 +1,1 @@
+"""Pure logic and the domain model: no Telegram, no SQL, nothing else of the project."""

@@ -1,0 +1,1 @@
+"""Understanding German free-text messages: normalising, the lexicon, entities, intents."""

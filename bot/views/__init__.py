@@ -1,0 +1,1 @@
+"""What a person reads: replies, buttons, callback data, command menus and renderers."""

@@ -3,7 +3,9 @@
 ``Sandbox`` speaks enough of the Bot API over real HTTP (loopback only) for PTB's
 ``Application`` to poll it and send to it, checks every call against ``api.json`` and Telegram's
 formatting rules, and lets a driver play the users: ``send_text``, ``press_button``,
-``set_bot_blocked``, fault injection and flood emulation.
+``set_bot_blocked``, groups and channels with member status and rights (``add_group``,
+``add_channel``, ``set_member``, ``set_bot_member``), inline queries, forwarded channel posts,
+fault injection and flood emulation (20 messages per minute in a group or channel).
 
 Routes:
     ``/bot<token>/<method>``: the Bot API (GET or POST; query string, form, JSON, multipart).
@@ -17,6 +19,14 @@ Routes:
       "check": true}`` -> update_id (optional ``chat_id`` as above)
     - ``POST /_sandbox/add_user`` ``{"user_id": 1, "first_name": "Ada", ...}``
     - ``POST /_sandbox/add_group`` ``{"chat_id": -5, "title": "Netzwerk"}``
+    - ``POST /_sandbox/add_channel`` ``{"chat_id": -100123, "title": "News", "username":
+      "news"}``: the bot is an admin there with the right to post
+    - ``POST /_sandbox/set_member`` ``{"chat_id": -5, "user_id": 1, "status":
+      "administrator", "rights": {"can_post_messages": true}}``: what getChatMember answers
+    - ``POST /_sandbox/set_bot_member`` ``{"chat_id": -5, "status": "kicked", "by": 1}`` ->
+      update_id of the my_chat_member update (the bot added, promoted or removed)
+    - ``POST /_sandbox/inline_query`` ``{"user_id": 1, "query": "karlsruhe"}`` -> query id;
+      ``GET /_sandbox/inline_answer?id=...`` -> answerInlineQuery's parameters
     - ``POST /_sandbox/block`` ``{"user_id": 1, "blocked": true}`` -> update_id
     - ``GET /_sandbox/messages?chat_id=1`` -> the bot's messages in that chat
     - ``GET /_sandbox/calls/count`` -> totals per method, accepted sends, flood refusals

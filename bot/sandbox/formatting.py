@@ -709,3 +709,17 @@ def bot_command_entities(text: str) -> list[Entity]:
             }
         )
     return entities
+
+
+def mention_entities(text: str) -> list[Entity]:
+    """Return the mention entities (``@username``) Telegram attaches to a user's message."""
+    entities: list[Entity] = []
+    for match in re.finditer(r"(?<![\w/@])@[A-Za-z0-9_]{5,32}\b", text):
+        entities.append(
+            {
+                "type": "mention",
+                "offset": utf16_len(text[: match.start()]),
+                "length": utf16_len(match.group(0)),
+            }
+        )
+    return entities

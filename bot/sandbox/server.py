@@ -25,6 +25,7 @@ from bot.sandbox.formatting import (
     bot_command_entities,
     entities_from_param,
     finalize_text,
+    mention_entities,
     parse_html,
     parse_markdown_v2,
 )
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 FaultKind = Literal["blocked", "deactivated", "chat_not_found", "server_error"]
+MemberStatus = Literal["creator", "administrator", "member", "restricted", "left", "kicked"]
 
 NOT_MODIFIED: Final = (
     "message is not modified: specified new message content and reply markup are exactly the "
@@ -72,6 +74,21 @@ FAULTS: Final[dict[str, tuple[int, str]]] = {
 WEBHOOK_SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 WEBHOOK_SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 WEBHOOK_TIMEOUT: Final = 10.0
+# ChatMember objects by status (the spec's subtypes of ChatMember).
+MEMBER_TYPES: Final = {
+    "creator": "ChatMemberOwner",
+    "administrator": "ChatMemberAdministrator",
+    "member": "ChatMemberMember",
+    "restricted": "ChatMemberRestricted",
+    "left": "ChatMemberLeft",
+    "kicked": "ChatMemberBanned",
+}
+# What Telegram answers when the bot writes to a chat it is no longer in.
+REMOVED: Final = {
+    "group": "Forbidden: bot was kicked from the group chat",
+    "supergroup": "Forbidden: bot was kicked from the supergroup chat",
+    "channel": "Forbidden: bot is not a member of the channel chat",
+}
 _FILE_PREFIX: Final = {"document": "BQACAgIAAxkBAAI", "photo": "AgACAgIAAxkBAAI"}
 _FILE_DIR: Final = {"document": "documents", "photo": "photos"}
 
@@ -229,12 +246,15 @@ class Sandbox:
         flood: bool = False,
         clock: Clock = time.monotonic,
         strict_html: bool = True,
+        inline_mode: bool = True,
     ) -> None:
         self.token = token
         self.bot_username = bot_username
         self.spec = ApiSpec.load(api_spec)
         self.flood_enabled = flood
         self.strict_html = strict_html
+        # Inline mode is switched on with @BotFather's /setinline; getMe reports it.
+        self.inline_mode = inline_mode
         self._clock = clock
         self._flood = FloodControl(clock=clock)
         head = token.split(":", 1)[0]
@@ -257,6 +277,11 @@ class Sandbox:
         self._wakeup = asyncio.Event()
         self._poll_generation = 0
         self._queries: dict[str, _CallbackQuery] = {}
+        # Groups and channels: chat -> user -> ChatMember JSON (the bot included).
+        self._members: dict[int, dict[int, dict[str, Any]]] = {}
+        self._inline_queries: dict[str, int] = {}
+        # answerInlineQuery's parameters, by inline query id.
+        self.inline_answers: dict[str, dict[str, Any]] = {}
         self._query_ids = itertools.count(1)
         self._faults: dict[int, list[_Fault]] = {}
         self._blocked: set[int] = set()
@@ -298,6 +323,10 @@ class Sandbox:
             "setchatmenubutton": self._set_chat_menu_button,
             "getchatmenubutton": self._get_chat_menu_button,
             "getchat": self._get_chat,
+            "getchatmember": self._get_chat_member,
+            "getchatadministrators": self._get_chat_administrators,
+            "leavechat": self._leave_chat,
+            "answerinlinequery": self._answer_inline_query,
             "getfile": self._get_file,
         }
 
@@ -398,23 +427,147 @@ class Sandbox:
         """Register a group chat (negative id) the bot is a member of (idempotent)."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
-        self._chats.setdefault(chat_id, {"id": chat_id, "type": chat_type, "title": title})
+        if chat_id in self._chats:
+            return
+        self._chats[chat_id] = {"id": chat_id, "type": chat_type, "title": title}
+        self._members[chat_id] = {self.bot_id: self._member_json(self.bot_id, "member", {})}
 
-    def send_text(self, user_id: int, text: str, *, chat_id: int | None = None) -> int:
-        """Let a user write ``text`` (in private, or in group ``chat_id``); return update_id."""
+    def add_channel(
+        self,
+        chat_id: int,
+        title: str,
+        *,
+        username: str | None = None,
+        bot_status: MemberStatus = "administrator",
+        can_post_messages: bool = True,
+    ) -> None:
+        """Register a channel (negative id), by default with the bot as an admin who may post."""
+        if chat_id >= 0:
+            raise ValueError("channel chat ids are negative")
+        if chat_id in self._chats:
+            return
+        chat: dict[str, Any] = {"id": chat_id, "type": "channel", "title": title}
+        if username is not None:
+            chat["username"] = username
+        self._chats[chat_id] = chat
+        rights = {"can_post_messages": can_post_messages} if bot_status == "administrator" else {}
+        self._members[chat_id] = {self.bot_id: self._member_json(self.bot_id, bot_status, rights)}
+
+    def set_member(
+        self, chat_id: int, user_id: int, status: MemberStatus, **rights: bool
+    ) -> dict[str, Any]:
+        """Set a user's status (and an admin's rights) in a group or channel; no update.
+
+        Returns the ChatMember JSON that getChatMember answers from now on.
+        """
+        if self._chats.get(chat_id, {}).get("type") not in ("group", "supergroup", "channel"):
+            raise ValueError(f"unknown group or channel {chat_id}")
+        self.add_user(user_id)
+        member = self._member_json(user_id, status, rights)
+        self._members[chat_id][user_id] = member
+        return member
+
+    def set_bot_member(
+        self, chat_id: int, status: MemberStatus, *, by: int, **rights: bool
+    ) -> int:
+        """Change the bot's own status in a group or channel; return the my_chat_member update.
+
+        ``by`` is the user who did it (an admin adding, promoting or removing the bot).
+        """
+        if chat_id not in self._members:
+            raise ValueError(f"unknown group or channel {chat_id}")
+        self.add_user(by)
+        old = self._members[chat_id].get(self.bot_id) or self._member_json(self.bot_id, "left", {})
+        new = self._member_json(self.bot_id, status, rights)
+        self._members[chat_id][self.bot_id] = new
+        update = {
+            "chat": self._chats[chat_id],
+            "from": self._users[by],
+            "date": int(time.time()),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
+        self.spec.check_object("ChatMemberUpdated", update)
+        return self._push_update("my_chat_member", update, chat_id)
+
+    def send_inline_query(
+        self, user_id: int, query: str, *, chat_type: str = "private", offset: str = ""
+    ) -> str:
+        """Let a user type ``@bot query`` in a chat; return the inline query's id.
+
+        Raises:
+            ValueError: inline mode is off (Telegram then sends no inline queries at all).
+        """
+        if not self.inline_mode:
+            raise ValueError("inline mode is off (switch it on with @BotFather's /setinline)")
+        self.add_user(user_id)
+        query_id = f"{self.bot_id}{next(self._query_ids):08d}"
+        payload = {
+            "id": query_id,
+            "from": self._users[user_id],
+            "query": query,
+            "offset": offset,
+            "chat_type": chat_type,
+        }
+        self.spec.check_object("InlineQuery", payload)
+        self._inline_queries[query_id] = user_id
+        self._push_update("inline_query", payload, None)
+        return query_id
+
+    def forward_channel_post(self, user_id: int, channel_id: int, text: str) -> int:
+        """Let a user forward a post of a channel into the private chat; return update_id."""
+        chat = self._chats.get(channel_id)
+        if chat is None or chat.get("type") != "channel":
+            raise ValueError(f"unknown channel {channel_id}")
+        post_id = self._next_message_id.get(channel_id, 1)
+        self._next_message_id[channel_id] = post_id + 1
+        origin = {
+            "type": "channel",
+            "date": int(time.time()),
+            "chat": chat,
+            "message_id": post_id,
+        }
+        self.spec.check_object("MessageOriginChannel", origin)
+        return self.send_message(user_id, text=text, forward_origin=origin)
+
+    def send_text(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> int:
+        """Let a user write ``text`` (in private, or in group ``chat_id``); return update_id.
+
+        Commands and @mentions get their entities as Telegram sets them; ``reply_to`` makes
+        the message a reply to that message of the chat.
+        """
         fields: dict[str, Any] = {"text": text}
-        entities = bot_command_entities(text)
+        entities = sorted(
+            bot_command_entities(text) + mention_entities(text), key=lambda e: e["offset"]
+        )
         if entities:
             fields["entities"] = entities
-        return self.send_message(user_id, chat_id=chat_id, **fields)
+        return self.send_message(user_id, chat_id=chat_id, reply_to=reply_to, **fields)
 
-    def send_message(self, user_id: int, *, chat_id: int | None = None, **fields: Any) -> int:
+    def send_message(
+        self,
+        user_id: int,
+        *,
+        chat_id: int | None = None,
+        reply_to: int | None = None,
+        **fields: Any,
+    ) -> int:
         """Let a user send a message with arbitrary Bot API fields; return update_id."""
         self.add_user(user_id)
         target = user_id if chat_id is None else chat_id
         if target not in self._chats:
             raise ValueError(f"unknown chat {target}")
+        if reply_to is not None and reply_to not in self._messages.get(target, {}):
+            raise ValueError(f"message {reply_to} not found in chat {target}")
         message = self._store(target, user_id, outgoing=False)
+        message.reply_to = reply_to
         message.text = fields.pop("text", None)
         message.entities = fields.pop("entities", [])
         message.caption = fields.pop("caption", None)
@@ -570,6 +723,34 @@ class Sandbox:
             "first_name": "netzwerkbot",
             "username": self.bot_username,
         }
+
+    def _member_json(self, user_id: int, status: str, rights: dict[str, bool]) -> dict[str, Any]:
+        """Return a ChatMember object as Telegram sends it, checked against the spec."""
+        if status not in MEMBER_TYPES:
+            raise ValueError(f"unknown member status {status!r}")
+        user = self._bot_user() if user_id == self.bot_id else self._users[user_id]
+        member: dict[str, Any] = {"status": status, "user": user}
+        fields = self.spec.types[MEMBER_TYPES[status]].fields
+        unknown = set(rights) - {f.name for f in fields}
+        if unknown:
+            raise ValueError(f"{status} has no rights {sorted(unknown)}")
+        for spec in fields:
+            if spec.name in member:
+                continue
+            if spec.name in rights:
+                member[spec.name] = rights[spec.name]
+            elif spec.required and spec.types == ("Boolean",):
+                # An owner is not anonymous; an admin or restricted member has no further rights.
+                member[spec.name] = False
+            elif spec.required and spec.name == "until_date":
+                member[spec.name] = 0
+        self.spec.check_object("ChatMember", member)
+        return member
+
+    def _bot_status(self, chat_id: int) -> dict[str, Any] | None:
+        """Return the bot's ChatMember in a group or channel (None for private chats)."""
+        members = self._members.get(chat_id)
+        return None if members is None else members.get(self.bot_id)
 
     def _touch(self, chat_id: int | None) -> None:
         now = time.monotonic()
@@ -789,6 +970,15 @@ class Sandbox:
     def _check_faults(self, chat_id: int) -> None:
         if chat_id in self._blocked:
             raise ApiError(*FAULTS["blocked"])
+        bot = self._bot_status(chat_id)
+        if bot is not None:
+            kind = self._chats[chat_id]["type"]
+            if bot["status"] in ("left", "kicked"):
+                raise ApiError(403, REMOVED[kind])
+            if kind == "channel" and not (
+                bot["status"] == "creator" or bot.get("can_post_messages")
+            ):
+                raise bad_request("need administrator rights in the channel chat")
         faults = self._faults.get(chat_id)
         if not faults:
             return
@@ -879,7 +1069,7 @@ class Sandbox:
             **self._bot_user(),
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_mode,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -1308,6 +1498,77 @@ class Sandbox:
             },
         }
 
+    def _get_chat_member(self, params: dict[str, Any], method: Method) -> dict[str, Any]:
+        chat_id, user_id = params["chat_id"], params["user_id"]
+        members = self._members.get(chat_id)
+        if members is None:  # a private chat: the user and the bot are its members
+            if user_id not in (chat_id, self.bot_id):
+                raise bad_request("user not found")
+            status = "member"
+            return self._member_json(user_id, status, {})
+        bot = members.get(self.bot_id, {})
+        if user_id != self.bot_id:
+            if bot.get("status") in ("left", "kicked", None):
+                raise ApiError(403, REMOVED[self._chats[chat_id]["type"]])
+            if self._chats[chat_id]["type"] == "channel" and bot["status"] != "administrator":
+                raise bad_request("member list is inaccessible")
+        member = members.get(user_id)
+        if member is None:
+            if user_id != self.bot_id and user_id not in self._users:
+                raise bad_request("user not found")
+            return self._member_json(user_id, "left", {})
+        return member
+
+    def _get_chat_administrators(
+        self, params: dict[str, Any], method: Method
+    ) -> list[dict[str, Any]]:
+        members = self._members.get(params["chat_id"])
+        if members is None:
+            raise bad_request("there are no administrators in the private chat")
+        if members.get(self.bot_id, {}).get("status") in ("left", "kicked", None):
+            raise ApiError(403, REMOVED[self._chats[params["chat_id"]]["type"]])
+        return [m for m in members.values() if m["status"] in ("creator", "administrator")]
+
+    def _leave_chat(self, params: dict[str, Any], method: Method) -> bool:
+        members = self._members.get(params["chat_id"])
+        if members is None:
+            raise bad_request("chat member status can't be changed in private chats")
+        members[self.bot_id] = self._member_json(self.bot_id, "left", {})
+        return True
+
+    def _answer_inline_query(self, params: dict[str, Any], method: Method) -> bool:
+        query_id = str(params["inline_query_id"])
+        if query_id not in self._inline_queries or query_id in self.inline_answers:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params["results"]
+        if len(results) > 50:
+            raise bad_request("RESULTS_TOO_MUCH")
+        ids = [str(r.get("id")) for r in results]
+        if len(set(ids)) != len(ids):
+            raise bad_request("RESULT_ID_DUPLICATE")
+        send_message = self.spec.method("sendMessage")
+        assert send_message is not None  # noqa: S101 - in every Bot API version
+        for result in results:
+            if not 1 <= len(str(result["id"]).encode()) <= 64:
+                raise bad_request("RESULT_ID_INVALID")
+            content = result.get("input_message_content") or {}
+            if "message_text" in content:
+                # The text must parse as a message would (HTML, 1-4096 characters after it).
+                self._format(
+                    {
+                        "text": content["message_text"],
+                        "parse_mode": content.get("parse_mode"),
+                        "entities": content.get("entities"),
+                    },
+                    send_message,
+                    "text",
+                    "entities",
+                )
+        self.inline_answers[query_id] = params
+        return True
+
     def _get_file(self, params: dict[str, Any], method: Method) -> dict[str, Any]:
         sent = self._files.get(str(params["file_id"]))
         if sent is None:
@@ -1359,6 +1620,25 @@ class Sandbox:
         if action == "add_group":
             self.add_group(int(body["chat_id"]), str(body["title"]))
             return True
+        if action == "add_channel":
+            self.add_channel(
+                int(body["chat_id"]), str(body["title"]), username=body.get("username")
+            )
+            return True
+        if action == "set_member":
+            rights = {k: bool(v) for k, v in body.get("rights", {}).items()}
+            return self.set_member(
+                int(body["chat_id"]), int(body["user_id"]), body["status"], **rights
+            )
+        if action == "set_bot_member":
+            rights = {k: bool(v) for k, v in body.get("rights", {}).items()}
+            return self.set_bot_member(
+                int(body["chat_id"]), body["status"], by=int(body["by"]), **rights
+            )
+        if action == "inline_query":
+            return self.send_inline_query(int(body["user_id"]), str(body.get("query", "")))
+        if action == "inline_answer":
+            return self.inline_answers.get(str(query["id"]))
         if action == "add_user":
             user_id = int(body.pop("user_id"))
             self.add_user(user_id, **body)

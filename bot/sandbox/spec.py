@@ -187,6 +187,20 @@ class ApiSpec:
             )
         return result
 
+    def check_object(self, type_name: str, value: dict[str, Any]) -> None:
+        """Check an object the sandbox produces (an update's part) against its documented type.
+
+        Raises:
+            ValueError: a required field is missing or a value has the wrong type.
+        """
+        type_spec = self.types.get(type_name)
+        if type_spec is None:
+            raise ValueError(f"unknown type {type_name}")
+        try:
+            self._object(value, type_spec, {})
+        except ApiError as error:
+            raise ValueError(f"{type_name}: {error.description}") from None
+
     def _value(
         self,
         value: Any,

@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     importer = commands.add_parser("import", help=_("load a data file into the database"))
     importer.add_argument("file", type=Path, help=_("TOML file in the alliance data format"))
     _add_events_parser(commands, _)
+    commands.add_parser(
+        "stats", help=_("show subscribers, circulars, reminders and questions in numbers")
+    )
     members_cli.add_parsers(commands)
     args = parser.parse_args(argv)
 
@@ -62,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level)
         if args.command == "events":
             return asyncio.run(_events(settings, args))
+        if args.command == "stats":
+            return asyncio.run(_stats(settings))
         if args.command == members_cli.COMMAND:
             return asyncio.run(members_cli.run(args, settings))
         try:
@@ -115,6 +120,25 @@ async def _import(settings: Settings, path: Path, text: str) -> int:
     finally:
         await db.close()
     print(_describe_report(report))
+    return 0
+
+
+async def _stats(settings: Settings) -> int:
+    """Print the admins' statistics (as /statistik shows them) as plain text."""
+    from bot.views.statistics import statistics_text
+    from storage.catalog import CatalogStore
+    from storage.db import Database
+    from storage.migrations import migrate
+    from storage.stats import report
+
+    db = await Database.open(settings.database)
+    try:
+        await migrate(db)
+        numbers = await report(db, datetime.now(UTC))
+        catalog = await CatalogStore(db).load()
+    finally:
+        await db.close()
+    print(statistics_text(numbers, catalog, translator(), settings.timezone, markup=False))
     return 0
 
 

@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from storage.stats import Gauges
+    from bot.domain.stats import Gauges
 
 PushKind = Literal["reminder", "notice", "preview", "circular", "mail"]
 # sent/blocked/failed/unknown as in bot.delivery.sender.PushOutcome; retried: the row went back to

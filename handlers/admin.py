@@ -11,6 +11,7 @@ from babel.dates import format_datetime
 from telegram import Update
 from telegram.ext import CommandHandler, TypeHandler
 
+from bot.views.statistics import statistics_text
 from handlers.guards import (
     audit,
     delete_admin_menu,
@@ -19,6 +20,7 @@ from handlers.guards import (
     set_admin_menu,
 )
 from storage.admins import LastAdminError, PermanentAdminError
+from storage.stats import report
 
 if TYPE_CHECKING:
     from telegram.ext import BaseHandler
@@ -36,6 +38,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
         CommandHandler("admin_hinzufuegen", add_admin),
         CommandHandler("admin_entfernen", remove_admin),
         CommandHandler("protokoll", show_audit),
+        CommandHandler("statistik", show_statistics),
     ]
 
 
@@ -133,3 +136,23 @@ async def show_audit(update: Update, context: BotContext) -> None:
     if not entries:
         lines.append(html.escape(tr.gettext("No admin actions have been recorded yet.")))
     await update.effective_message.reply_text("\n".join(lines), do_quote=False)
+
+
+async def show_statistics(update: Update, context: BotContext) -> None:
+    """Show the numbers: subscribers, circulars, reminders, questions (private chat only)."""
+    if not await require_admin(update, context) or update.effective_message is None:
+        return
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE:
+        # The numbers are for the admins, not for everyone in a group.
+        await update.effective_message.reply_text(
+            context.gettext("Please use this command in a private chat with me."),
+            do_quote=False,
+        )
+        return
+    await audit(context, update, "statistics_viewed")
+    services = context.services
+    numbers = await report(services.stores.db, services.clock.now())
+    ctx = await context.render_context()
+    text = statistics_text(numbers, ctx.catalog, services.tr, services.settings.timezone)
+    await update.effective_message.reply_text(text, do_quote=False)

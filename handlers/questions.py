@@ -18,6 +18,7 @@ from bot.views.common import esc, network_display_name
 from bot.views.panels import FEATURE_SUBSCRIPTIONS
 from bot.views.replies import Button, Reply
 from handlers.respond import send_replies
+from storage.stats import count_question
 from storage.subscriptions import Subscription, Topic
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
 
 
 async def answer(update: Update, context: BotContext) -> None:
-    """Answer a question typed in German, or carry out a clear wish to stop reminders."""
+    """Answer a question typed in German (counted), or carry out a wish to stop reminders."""
     if (message := update.effective_message) is None or message.text is None:
         return
     ctx = await context.render_context()
@@ -53,7 +54,20 @@ async def answer(update: Update, context: BotContext) -> None:
         if done is not None:
             await send_replies(update, [done])
             return
-    await send_replies(update, answer_question(message.text, ctx))
+    replies = answer_question(message.text, ctx)
+    await send_replies(update, replies)
+    await _count(context, replies)
+
+
+async def _count(context: BotContext, replies: list[Reply]) -> None:
+    """Count the question as answered or not known (for /statistik; no text, no person)."""
+    # The "I don't know" answer (bot.qa.answer.unknown_reply) begins with this heading.
+    unknown = "<b>{}</b>".format(context.gettext("I'm sorry, I don't know that."))
+    known = not replies or not replies[0].text.startswith(unknown)
+    services = context.services
+    await count_question(
+        services.stores.db, "answered" if known else "unknown", now=services.clock.now()
+    )
 
 
 async def _carry_out_stop(

@@ -400,7 +400,29 @@ MEMBERS: Final = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (CATALOG, SUBSCRIPTIONS, ADMINS, BROADCASTS, MEMBERS)
+# How free-text questions ended, per day (UTC) and outcome, for /statistik: counts only,
+# never the question or who asked.
+STATS: Final = Migration(
+    "0008_ops_stats",
+    (
+        """
+        CREATE TABLE question_stats (
+            day TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('answered', 'unknown')),
+            count INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0),
+            PRIMARY KEY (day, outcome)
+        ) WITHOUT ROWID""",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    CATALOG,
+    SUBSCRIPTIONS,
+    ADMINS,
+    BROADCASTS,
+    MEMBERS,
+    STATS,
+)
 
 
 def _utc_now() -> datetime:

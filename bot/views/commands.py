@@ -45,4 +45,5 @@ ADMIN_COMMANDS: Final[tuple[Command, ...]] = (
     Command("admin_hinzufuegen", N_("Admin: add an admin (Telegram user id)")),
     Command("admin_entfernen", N_("Admin: remove an admin")),
     Command("protokoll", N_("Admin: latest admin actions")),
+    Command("statistik", N_("Admin: subscribers, circulars, reminders in numbers")),
 )

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, running, services_of
-from bot.config import Settings
+from bot.config import Settings, SmtpSettings
 from bot.domain.clock import ManualClock
 from bot.sandbox import Sandbox
-from bot.sandbox.mailsink import MailSink
+from bot.sandbox.mailsink import SINK_SENDER, MailSink
 from storage.members import MemberRow
 
 NETWORK = "connect-it-heilbronn-franken"
@@ -74,7 +74,7 @@ async def measure(n: int, seed: int) -> dict[str, Any]:
                 token=sandbox.token,
                 api_url=sandbox.base_url,
                 database=Path(tmp) / "bench.sqlite3",
-                smtp=sink.smtp_settings(),
+                smtp=SmtpSettings.local(sink.host, sink.port, SINK_SENDER),
             )
             app = build_application(settings, clock=clock)
             async with running(app):

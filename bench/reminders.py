@@ -53,10 +53,10 @@ from bot.sandbox import Sandbox
 from bot.views.common import RenderContext
 from bot.views.notices import reminder_reply
 from storage.catalog import CatalogStore
+from storage.codecs import utc_text
 from storage.db import Database
 from storage.importer import bundled_catalog
 from storage.migrations import migrate
-from storage.outbox import utc_text
 from storage.reminders import load_events, plan_event
 
 FIRST_CHAT: Final = 10_000_000

@@ -19,7 +19,6 @@ from bot.context import SERVICES_KEY, BotContext, Services, Stores
 from bot.delivery.broadcast import Broadcaster
 from bot.delivery.dispatch import (
     WAKE_INTERVAL,
-    WEEKLY_PREVIEW_TIME,
     Dispatcher,
     make_weekly_previews,
 )
@@ -27,6 +26,7 @@ from bot.delivery.mail import MailQueue, SmtpSender
 from bot.delivery.sender import rate_limiter
 from bot.domain.account import FEATURE_ACCOUNT, Keyring, Passwords, load_key
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.schedule import WEEKLY_PREVIEW_TIME
 from bot.http import AiohttpRequest
 from bot.i18n import translator
 from bot.logs import protect_secret, protect_secrets, quiet_noisy_loggers
@@ -414,7 +414,12 @@ async def wake_broadcasts(context: BotContext) -> None:
 async def send_weekly_previews(context: BotContext) -> None:
     """Queue this week's preview for every weekly subscriber, once per week, then send."""
     services = context.services
-    if await make_weekly_previews(services, services.clock.now()):
+    if await make_weekly_previews(
+        services.stores.subscriptions,
+        services.stores.outbox,
+        services.settings.timezone,
+        services.clock.now(),
+    ):
         await services.dispatcher.run()
 
 

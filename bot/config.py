@@ -21,7 +21,7 @@ from dotenv import dotenv_values
 
 from bot.domain.account import HashCost
 from bot.domain.schedule import DEFAULT_QUIET_HOURS, QuietHours, default_quiet_hours
-from bot.views.commands import N_
+from bot.domain.text import N_
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -81,6 +81,11 @@ class SmtpSettings:
     security: SmtpSecurity = "starttls"
     user: str | None = None
     password: str | None = field(default=None, repr=False)  # never printed
+
+    @classmethod
+    def local(cls, host: str, port: int, sender: str) -> SmtpSettings:
+        """Return settings for a local SMTP server without TLS or login (demo and tests)."""
+        return cls(host=host, port=port, sender=sender, security="none")
 
 
 @dataclass(frozen=True)

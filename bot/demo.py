@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
 from bot.app import build_application, running, services_of
+from bot.config import SmtpSettings
 from bot.domain.clock import SystemClock
 from bot.i18n import translator
 from bot.sandbox import Sandbox
-from bot.sandbox.mailsink import MailSink
+from bot.sandbox.mailsink import SINK_SENDER, MailSink
 from storage.members import MemberRow
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ async def run_demo(
                 token=sandbox.token,
                 api_url=sandbox.base_url,
                 database=path,
-                smtp=sink.smtp_settings(),
+                smtp=SmtpSettings.local(sink.host, sink.port, SINK_SENDER),
             )
             app = build_application(demo_settings, seed_demo=True)
             async with running(app, drop_pending_updates=True):

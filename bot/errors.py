@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
+
+from bot.domain.tracebacks import describe_without_messages
 
 if TYPE_CHECKING:
     from bot.context import BotContext
@@ -44,18 +45,3 @@ async def handle_error(update: object, context: BotContext) -> None:
         )
     except TelegramError:
         log.warning("Could not send the apology for update %s", update_id)
-
-
-def describe_without_messages(error: BaseException | None) -> str:
-    """Return the traceback of an exception chain with its frames but without messages."""
-    if error is None:
-        return "(no exception)"
-    parts: list[str] = []
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        frames = "".join(traceback.format_tb(current.__traceback__))
-        parts.append(f"{frames}{type(current).__module__}.{type(current).__qualname__}")
-        current = current.__cause__ or current.__context__
-    return "\n-- caused by or during --\n".join(reversed(parts))

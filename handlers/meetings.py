@@ -35,8 +35,8 @@ from telegram.warnings import PTBUserWarning
 from bot.domain.models import Event, Host
 from bot.domain.parse import format_date_time, format_time, parse_date_time, parse_time
 from bot.domain.schedule import localize
+from bot.domain.text import N_
 from bot.views import catalog, common
-from bot.views.commands import N_
 from bot.views.replies import Button, Reply
 from handlers.guards import require_admin
 from handlers.respond import show_in_place

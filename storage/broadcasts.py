@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from storage.admins import write_audit
+from storage.codecs import parse_utc, utc_text
 from storage.errors import StorageError
-from storage.outbox import KIND_BROADCAST, parse_utc, utc_text
+from storage.outbox import KIND_BROADCAST
 from storage.reminders import load_events
 
 if TYPE_CHECKING:

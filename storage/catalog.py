@@ -25,8 +25,7 @@ from bot.domain.models import (
     Catalog,
     Coordinator,
     Event,
-    EventKind,
-    EventStatus,
+    EventChange,
     Faq,
     Funding,
     FundingLine,
@@ -40,8 +39,9 @@ from bot.domain.models import (
     ProgrammeKind,
     Source,
 )
-from bot.views.commands import N_
+from bot.domain.text import N_
 from storage.admins import write_audit
+from storage.codecs import event_from_row, opt_date, str_tuple
 from storage.errors import StorageError
 from storage.importer import (
     DataFile,
@@ -200,22 +200,6 @@ class TableCounts:
             self.updated + other.updated,
             self.unchanged + other.unchanged,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class EventChange:
-    """How an existing event changed in an import (reminders move on date/time/status)."""
-
-    id: str
-    date: bool = False
-    time: bool = False
-    place: bool = False
-    status: bool = False
-
-    @property
-    def reschedules(self) -> bool:
-        """Tell whether reminders for this event need to move or stop."""
-        return self.date or self.time or self.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,18 +377,6 @@ class CatalogStore:
 # --- reading -----------------------------------------------------------------------------
 
 
-def _opt_date(value: object) -> date | None:
-    return None if value is None else date.fromisoformat(str(value))
-
-
-def _opt_datetime(value: object) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(str(value)).astimezone(UTC)
-
-
-def _str_tuple(value: object) -> tuple[str, ...]:
-    return tuple(str(item) for item in json.loads(str(value)))
-
-
 def _grouped(rows: Iterable[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]:
     groups: dict[str, list[sqlite3.Row]] = defaultdict(list)
     for row in rows:
@@ -425,7 +397,7 @@ async def _read_catalog(db: Database) -> Catalog:
             title=row["title"],
             publisher=row["publisher"],
             url=row["url"],
-            date=_opt_date(row["date"]),
+            date=opt_date(row["date"]),
         )
         for row in await db.fetchall(SQL_SOURCES)
     }
@@ -449,7 +421,7 @@ async def _read_catalog(db: Database) -> Catalog:
             name=row["name"],
             short_name=row["short_name"],
             name_is_placeholder=bool(row["name_is_placeholder"]),
-            aliases=_str_tuple(row["aliases"]),
+            aliases=str_tuple(row["aliases"]),
             city=row["city"],
             region=row["region"],
             description=row["description"],
@@ -458,7 +430,7 @@ async def _read_catalog(db: Database) -> Catalog:
             led_by=row["led_by"],
             supported_by=row["supported_by"],
             figures=tuple((str(k), str(v)) for k, v in json.loads(row["figures"])),
-            facts=_str_tuple(row["facts"]),
+            facts=str_tuple(row["facts"]),
             website=row["website"],
             contact=row["contact"],
             membership_basis=row["membership_basis"],
@@ -511,33 +483,10 @@ def _event_from_row(
     sources: Mapping[str, list[sqlite3.Row]],
 ) -> Event:
     event_id = str(row["id"])
-    return Event(
-        id=event_id,
-        fictional=bool(row["fictional"]),
-        kind=cast("EventKind", row["kind"]),
-        title=row["title"],
-        description=row["description"],
-        status=cast("EventStatus", row["status"]),
-        number=row["number"],
-        subtitle=row["subtitle"],
-        date=_opt_date(row["date"]),
-        date_known=bool(row["date_known"]),
-        date_text=row["date_text"],
-        start=_opt_datetime(row["starts_at"]),
-        end=_opt_datetime(row["ends_at"]),
-        city=row["city"],
-        region=row["region"],
-        venue=row["venue"],
-        venue_note=row["venue_note"],
-        hosts=tuple(
-            Host(name=h["name"], network=h["network_slug"]) for h in hosts.get(event_id, ())
-        ),
-        host_note=row["host_note"],
-        audience=row["audience"],
-        speakers_note=row["speakers_note"],
-        regions_present=_str_tuple(row["regions_present"]),
-        outcomes=_str_tuple(row["outcomes"]),
-        programme=tuple(
+    return event_from_row(
+        row,
+        hosts=(Host(name=h["name"], network=h["network_slug"]) for h in hosts.get(event_id, ())),
+        programme=(
             ProgrammeItem(
                 kind=cast("ProgrammeKind", p["kind"]),
                 title=p["title"],
@@ -547,8 +496,6 @@ def _event_from_row(
             for p in programme.get(event_id, ())
         ),
         sources=_source_ids(sources, event_id),
-        created_by=row["created_by"],
-        created_at=_opt_datetime(row["created_at"]),
     )
 
 
@@ -600,7 +547,7 @@ def _funding_from_json(doc: dict[str, Any]) -> Funding:
                 **programme,
                 "lines": lines,
                 "sources": tuple(programme.get("sources", ())),
-                "application_deadline_2014": _opt_date(programme.get("application_deadline_2014")),
+                "application_deadline_2014": opt_date(programme.get("application_deadline_2014")),
             }
         )
     return Funding(**{**doc, "sources": tuple(doc.get("sources", ()))}, programme=programme)

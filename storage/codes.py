@@ -33,7 +33,7 @@ from bot.domain.account import (
     STEP_TTL,
     Purpose,
 )
-from storage.outbox import parse_utc, utc_text
+from storage.codecs import parse_utc, utc_text
 
 if TYPE_CHECKING:
     import sqlite3

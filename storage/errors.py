@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from bot.views.commands import N_
+from bot.domain.text import N_
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, Protocol, cast
 
 from bot.domain.account import normalize_email
-from bot.views.commands import N_
+from bot.domain.text import N_
 from storage.admins import write_audit
+from storage.codecs import parse_utc, utc_text
 from storage.errors import StorageError
-from storage.outbox import parse_utc, utc_text
 
 if TYPE_CHECKING:
     import sqlite3

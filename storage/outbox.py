@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
+
+from storage.codecs import parse_utc, utc_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from datetime import datetime
 
     from storage.db import Database
 
@@ -74,18 +76,6 @@ WHERE o.status = 'pending' AND o.broadcast_id IS NULL AND COALESCE(s.status, 'ac
 SQL_FOR_CHAT: Final = """
 SELECT id, chat_id, kind, payload, due_at, attempts FROM outbox
 WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id"""
-
-
-def utc_text(moment: datetime) -> str:
-    """Return a UTC time as the fixed-width text stored in the database."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"an aware datetime is needed, got {moment!r}")
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def parse_utc(text: str) -> datetime:
-    """Return a stored UTC time as an aware datetime."""
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

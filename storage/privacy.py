@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from storage.admins import write_audit
-from storage.outbox import utc_text
+from storage.codecs import utc_text
 
 if TYPE_CHECKING:
     import sqlite3

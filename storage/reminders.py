@@ -27,20 +27,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any, Final, cast
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.domain.models import DATA_TIMEZONE, Event, Host
 from bot.domain.schedule import Lead, QuietHours, due_reminders, reminder_due
-from storage.outbox import enqueue_notice, parse_utc, utc_text
+from storage.codecs import event_from_row, parse_utc, utc_text
+from storage.outbox import enqueue_notice
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Collection, Iterable, Mapping
     from zoneinfo import ZoneInfo
 
-    from bot.domain.models import EventKind, EventStatus
-    from storage.catalog import EventChange
+    from bot.domain.models import EventChange
     from storage.db import Database
 
 Key = tuple[str, int, Lead]  # (event id, chat id, lead)
@@ -188,40 +188,6 @@ def _follower(row: sqlite3.Row) -> _Follower:
     )
 
 
-def _opt_datetime(value: object) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(str(value)).astimezone(UTC)
-
-
-def _event_from_row(row: sqlite3.Row, hosts: tuple[Host, ...]) -> Event:
-    # The planning view of an event: every column and the hosts; programme and sources
-    # (child tables planning never needs) stay empty.
-    return Event(
-        id=row["id"],
-        fictional=bool(row["fictional"]),
-        kind=cast("EventKind", row["kind"]),
-        title=row["title"],
-        description=row["description"],
-        status=cast("EventStatus", row["status"]),
-        number=row["number"],
-        subtitle=row["subtitle"],
-        date=None if row["date"] is None else date.fromisoformat(row["date"]),
-        date_known=bool(row["date_known"]),
-        date_text=row["date_text"],
-        start=_opt_datetime(row["starts_at"]),
-        end=_opt_datetime(row["ends_at"]),
-        city=row["city"],
-        region=row["region"],
-        venue=row["venue"],
-        venue_note=row["venue_note"],
-        hosts=hosts,
-        host_note=row["host_note"],
-        audience=row["audience"],
-        speakers_note=row["speakers_note"],
-        created_by=row["created_by"],
-        created_at=_opt_datetime(row["created_at"]),
-    )
-
-
 async def load_events(db: Database, ids: Collection[str] | None = None) -> dict[str, Event]:
     """Return events by id for planning (all, or those in ``ids``), hosts included."""
     if ids is None:
@@ -236,7 +202,7 @@ async def load_events(db: Database, ids: Collection[str] | None = None) -> dict[
         hosts.setdefault(host["event_id"], []).append(
             Host(name=host["name"], network=host["network_slug"])
         )
-    return {row["id"]: _event_from_row(row, tuple(hosts.get(row["id"], ()))) for row in rows}
+    return {row["id"]: event_from_row(row, hosts=hosts.get(row["id"], ())) for row in rows}
 
 
 def event_is_over(event: Event, now: datetime, tz: ZoneInfo = DATA_TIMEZONE) -> bool:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
 from bot.domain.stats import CircularStats, Gauges, Report
-from storage.outbox import utc_text
+from storage.codecs import utc_text
 
 if TYPE_CHECKING:
     from storage.db import Database

@@ -25,8 +25,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Literal, cast
 
 from bot.domain.schedule import DEFAULT_LEADS, Lead, QuietHours
+from storage.codecs import utc_text
 from storage.errors import StorageError
-from storage.outbox import skip_pending, utc_text
+from storage.outbox import skip_pending
 from storage.reminders import (
     dump_leads,
     event_is_over,

@@ -106,7 +106,7 @@ def test_quiet_hours_and_send_rate() -> None:
 
 def test_error_description_has_frames_but_no_messages() -> None:
     """The error log shows where it failed and what kind of error, never the message."""
-    from bot.errors import describe_without_messages
+    from bot.domain.tracebacks import describe_without_messages
 
     typed = "Geheim" + "nis-4711"  # kept out of the source lines a traceback quotes
 

@@ -35,7 +35,7 @@ from babel.numbers import format_decimal
 from telegram.error import BadRequest, TelegramError
 
 from bot.delivery.sender import BULK, PushOutcome, push_content
-from bot.errors import describe_without_messages
+from bot.domain.tracebacks import describe_without_messages
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

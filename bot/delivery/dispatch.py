@@ -13,20 +13,20 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from bot.delivery.sender import PushOutcome, push
-from bot.domain.schedule import week_window
+from bot.domain.schedule import WEEKLY_PREVIEW_TIME, week_window
 from bot.views import notices
 from storage.subscriptions import covers
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+    from zoneinfo import ZoneInfo
 
     from telegram import Bot
 
-    from bot.context import Services
     from bot.domain.models import Event
     from bot.views.common import RenderContext
     from bot.views.replies import Reply
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 MAX_IN_FLIGHT: Final = 32
 BATCH: Final = 500
 WAKE_INTERVAL: Final = timedelta(seconds=5)  # rows other processes write are seen this soon
-WEEKLY_PREVIEW_TIME: Final = time(8, 0)
 
 log = logging.getLogger(__name__)
 
@@ -198,20 +197,20 @@ class Dispatcher:
         return result.outcome
 
 
-async def make_weekly_previews(services: Services, now: datetime) -> int:
+async def make_weekly_previews(
+    subscriptions: SubscriptionStore, outbox: OutboxStore, tz: ZoneInfo, now: datetime
+) -> int:
     """Queue this week's Monday preview for every weekly subscriber; return rows added.
 
     Runs at Monday 08:00 and at every start: on a Monday from 08:00 on it queues what is
     missing (one row per person and week in the database), on other days nothing.
     """
-    local = now.astimezone(services.settings.timezone)
+    local = now.astimezone(tz)
     if local.weekday() != 0 or local.time() < WEEKLY_PREVIEW_TIME:
         return 0
     year, week, _ = local.isocalendar()
-    chat_ids = await services.stores.subscriptions.weekly_subscribers()
-    return await services.stores.outbox.enqueue_weekly(
-        chat_ids, week_key=f"{year}-W{week:02d}", now=now
-    )
+    chat_ids = await subscriptions.weekly_subscribers()
+    return await outbox.enqueue_weekly(chat_ids, week_key=f"{year}-W{week:02d}", now=now)
 
 
 def _has_begun(event: Event, now: datetime) -> bool:

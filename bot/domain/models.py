@@ -315,3 +315,19 @@ class Catalog:
     def events_of_network(self, slug: str) -> list[Event]:
         """Return the events a network hosted or hosts, in date order."""
         return [e for e in self.events if slug in e.host_networks]
+
+
+@dataclass(frozen=True, slots=True)
+class EventChange:
+    """How an existing event changed in an import (reminders move on date/time/status)."""
+
+    id: str
+    date: bool = False
+    time: bool = False
+    place: bool = False
+    status: bool = False
+
+    @property
+    def reschedules(self) -> bool:
+        """Tell whether reminders for this event need to move or stop."""
+        return self.date or self.time or self.status

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any, Final, Self, cast
 
 from aiosmtpd.smtp import SMTP
 
-from bot.config import SmtpSettings
-
 if TYPE_CHECKING:
     from collections.abc import Callable
     from email.message import EmailMessage
@@ -91,10 +89,6 @@ class MailSink:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
-
-    def smtp_settings(self, sender: str = SINK_SENDER) -> SmtpSettings:
-        """Return settings that send the bot's mail here (no TLS, no login)."""
-        return SmtpSettings(host=self.host, port=self.port, sender=sender, security="none")
 
     def to(self, address: str) -> list[ReceivedMail]:
         """Return the mails whose envelope names ``address``."""

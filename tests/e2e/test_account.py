@@ -26,8 +26,9 @@ from hypothesis import strategies as st
 
 from bot import members_cli
 from bot.app import BotApp, build_application, running, services_of
+from bot.config import SmtpSettings
 from bot.domain.account import LIGHT_HASH_COST, key_file_for
-from bot.sandbox.mailsink import MailSink
+from bot.sandbox.mailsink import SINK_SENDER, MailSink
 from storage.members import MemberRow
 from tests.e2e.conftest import Person
 
@@ -61,7 +62,11 @@ async def account_bot(
     settings: Settings, clock: ManualClock, sandbox: Sandbox, sink: MailSink
 ) -> AsyncIterator[BotApp]:
     """Run the bot with SMTP pointed at the sink, light argon2 parameters and two members."""
-    account_settings = replace(settings, smtp=sink.smtp_settings(), hash_cost=LIGHT_HASH_COST)
+    account_settings = replace(
+        settings,
+        smtp=SmtpSettings.local(sink.host, sink.port, SINK_SENDER),
+        hash_cost=LIGHT_HASH_COST,
+    )
     app = build_application(account_settings, clock=clock, seed_demo=True)
     async with running(app):
         members = services_of(app).stores.members

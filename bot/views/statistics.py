@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Final
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from bot.views.commands import N_
+from bot.domain.text import N_
 
 if TYPE_CHECKING:
     from collections.abc import Callable

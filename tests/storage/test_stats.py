@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from storage.outbox import utc_text
+from storage.codecs import utc_text
 from storage.stats import count_question, gauges, oldest_due_seconds, report
 from storage.subscriptions import Subscription, SubscriptionStore, Topic
 from tests.conftest import BERLIN, TODAY

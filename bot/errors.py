@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.domain.tracebacks import describe_without_messages
 
@@ -34,6 +34,11 @@ async def handle_error(update: object, context: BotContext) -> None:
             log.debug("Could not answer the callback query of update %s", update_id)
     chat = update.effective_chat
     if chat is None:
+        return
+    if isinstance(context.error, RetryAfter):
+        # Flood control refused the reply (and its one retry): an apology now would only
+        # be refused too, and deepen the flood.
+        log.warning("Update %s: no apology while Telegram's flood control holds", update_id)
         return
     try:
         await context.bot.send_message(

@@ -240,15 +240,36 @@ async def test_reply_moves_the_next_push_to_its_chat(time_: FakeTime, recorder: 
     assert recorder.times(9) == pytest.approx([0.0, 1.0])
 
 
-async def test_reply_429_is_raised_at_once(time_: FakeTime, recorder: Recorder) -> None:
-    """A reply hit by flood control fails at once; pushes to that chat wait retry_after."""
+async def test_reply_429_is_retried_once_after_a_short_retry_after(
+    time_: FakeTime, recorder: Recorder
+) -> None:
+    """A reply refused for 4 s is sent again after exactly 4 s; a push to its chat waits too."""
     budget = budget_on(time_)
     recorder.refuse[9] = [4]
-    with pytest.raises(RetryAfter):
-        await asyncio.wait_for(send(budget, recorder, 9, bulk=False), 1)
-    await time_.run(send(budget, recorder, 9), send(budget, recorder, 10))
-    assert recorder.times(10) == [0.0], "other chats are not held up"
+    await time_.run(send(budget, recorder, 9, bulk=False))
     assert recorder.times(9) == pytest.approx([0.0, 4.0])
+    await time_.run(send(budget, recorder, 9), send(budget, recorder, 10))
+    assert recorder.times(10) == [4.0], "other chats are not held up"
+    assert recorder.times(9) == pytest.approx([0.0, 4.0, 5.0])
+
+
+async def test_reply_429_gives_up_on_a_long_wait_or_a_second_429(
+    time_: FakeTime, recorder: Recorder
+) -> None:
+    """Over 5 s the reply fails at once; a second 429 after the retry is raised, not retried."""
+    for rate in (30.0, 0.0):
+        budget = budget_on(time_, rate=rate)
+        recorder.calls.clear()
+        recorder.refuse[9] = [6]
+        with pytest.raises(RetryAfter):
+            await asyncio.wait_for(send(budget, recorder, 9, bulk=False), 1)
+        assert len(recorder.calls) == 1
+        recorder.refuse[9] = [2, 3]
+        (result,) = await time_.run(
+            asyncio.gather(send(budget, recorder, 9, bulk=False), return_exceptions=True)
+        )
+        assert isinstance(result[0], RetryAfter)
+        assert len(recorder.calls) == 3
 
 
 # -------------------------------------------------------------------------- 429s

@@ -10,7 +10,9 @@ limits with two lanes:
   429 the whole lane pauses for ``retry_after`` before the same request is tried again;
 - everything else that sends a message (a reply to someone chatting) never waits: it takes a
   token at once, possibly driving the bucket into debt that the bulk lane then pays off, and
-  marks its chat as just written to. A 429 on a reply is raised at once, as PTB does by default.
+  marks its chat as just written to. A 429 on a reply is retried once after ``retry_after``
+  when that is at most ``REPLY_RETRY_LIMIT`` seconds (a person waits that long for an
+  answer); a longer one, or a second 429, is raised.
 
 PTB's ``AIORateLimiter`` cannot do this: it throttles replies and pushes alike, first come
 first served, has no per-chat limit for private chats and does not retry by default.
@@ -72,6 +74,7 @@ DEFAULT_BURST: Final = 3.0
 PRIVATE_INTERVAL: Final = 1.0
 GROUP_INTERVAL: Final = 3.0
 DEFAULT_MAX_RETRIES: Final = 5  # 429s a bulk request survives before the error is raised
+REPLY_RETRY_LIMIT: Final = 5.0  # a reply refused with a longer retry_after is not retried
 # Exponential backoff of push() between attempts after a server or network error.
 DEFAULT_BACKOFF: Final = 1.0
 _SENDING_PREFIXES: Final = ("send", "copy", "forward")
@@ -197,7 +200,7 @@ class SendBudget(BaseRateLimiter[str]):
             return await self._bulk(callback, args, kwargs, data)
         if rate_limit_args is not None:
             raise ValueError(f"unknown rate_limit_args {rate_limit_args!r}, expected {BULK!r}")
-        if not self._rate or not sends_message(endpoint):
+        if not sends_message(endpoint):
             return await callback(*args, **kwargs)
         return await self._interactive(callback, args, kwargs, data)
 
@@ -210,19 +213,30 @@ class SendBudget(BaseRateLimiter[str]):
         kwargs: dict[str, Any],
         data: dict[str, Any],
     ) -> Result:
-        """Take a token without waiting (debt is fine) and mark the chat as written to."""
+        """Take a token without waiting (debt is fine) and mark the chat as written to.
+
+        A 429 is retried once after ``retry_after`` if that is short enough for a person to
+        wait (``REPLY_RETRY_LIMIT``); otherwise, and on a second 429, the caller sees it.
+        """
         chat, interval = _chat_key(data)
-        self._refill(self._clock())
-        self._tokens -= 1.0
-        self._stamp(chat, interval)
-        try:
-            return await callback(*args, **kwargs)
-        except RetryAfter as error:
-            # A reply must not hang; the caller sees the error. Pushes to this chat hold off.
-            self._stamp(chat, retry_after_seconds(error))
-            raise
-        finally:
+        for attempt in range(2):
+            if self._rate:
+                self._refill(self._clock())
+                self._tokens -= 1.0
             self._stamp(chat, interval)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                # Pushes to this chat hold off until retry_after has passed.
+                seconds = retry_after_seconds(error)
+                self._stamp(chat, seconds)
+                if attempt or seconds > REPLY_RETRY_LIMIT:
+                    raise
+            finally:
+                self._stamp(chat, interval)
+            log.info("Flood control: a reply waits %.1f s and is tried once more", seconds)
+            await self._sleep(seconds)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _bulk(
         self,

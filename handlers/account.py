@@ -33,9 +33,6 @@ from telegram.ext import (
 
 from bot.delivery.mail import Mail
 from bot.domain.account import (
-    CB_CANCEL,
-    CB_PASSWORD,
-    CB_UNLINK,
     CODE_TTL,
     FEATURE_ACCOUNT,
     MAX_CODE_ATTEMPTS,
@@ -48,6 +45,7 @@ from bot.domain.account import (
     normalize_email,
     parse_code,
 )
+from bot.views import callbacks
 from bot.views.replies import Button, Reply
 from storage.codes import CodeOutcome, RequestOutcome, Step
 from storage.members import UnknownMember
@@ -79,9 +77,11 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
         CommandHandler("konto", show_account),
         CommandHandler("konto_trennen", unlink_account),
         CommandHandler("kennwort", start_password),
-        CallbackQueryHandler(start_password_button, pattern=rf"^{re.escape(CB_PASSWORD)}$"),
-        CallbackQueryHandler(unlink_button, pattern=rf"^{re.escape(CB_UNLINK)}$"),
-        CallbackQueryHandler(cancel_button, pattern=rf"^{re.escape(CB_CANCEL)}$"),
+        CallbackQueryHandler(
+            start_password_button, pattern=rf"^{re.escape(callbacks.ACCOUNT_PASSWORD)}$"
+        ),
+        CallbackQueryHandler(unlink_button, pattern=rf"^{re.escape(callbacks.ACCOUNT_UNLINK)}$"),
+        CallbackQueryHandler(cancel_button, pattern=rf"^{re.escape(callbacks.ACCOUNT_CANCEL)}$"),
     ]
 
 
@@ -94,7 +94,7 @@ def dialog_handlers() -> list[BaseHandler[Update, BotContext, Any]]:
 
 
 def _cancel_row(tr: Translator) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(tr.gettext("Cancel"), data=CB_CANCEL),),)
+    return ((Button(tr.gettext("Cancel"), data=callbacks.ACCOUNT_CANCEL),),)
 
 
 def code_sent_reply(tr: Translator) -> Reply:
@@ -261,8 +261,8 @@ async def show_account(update: Update, context: BotContext) -> None:
     if network is not None:
         lines.append(_("Network: {network}").format(network=html.escape(network)))
     buttons = (
-        (Button(_("Set a new password"), data=CB_PASSWORD),),
-        (Button(_("Unlink this chat"), data=CB_UNLINK),),
+        (Button(_("Set a new password"), data=callbacks.ACCOUNT_PASSWORD),),
+        (Button(_("Unlink this chat"), data=callbacks.ACCOUNT_UNLINK),),
     )
     await _reply(update.effective_message, Reply("\n".join(lines), buttons))
 

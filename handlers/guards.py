@@ -80,3 +80,16 @@ async def ensure_admin_menu(update: Update, context: BotContext) -> None:
         return
     if await set_admin_menu(context.bot, context.services.tr, chat.id):
         await admins.record_menu(user.id, now=context.services.clock.now())
+
+
+async def private_chat(update: Update, context: BotContext) -> int | None:
+    """Return the private chat's id, or tell the person that this works only there."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == chat.PRIVATE:
+        return chat.id
+    text = context.gettext("Subscriptions are only available in a private chat with me.")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text, do_quote=False)
+    return None

@@ -18,6 +18,7 @@ from babel.dates import format_datetime
 from telegram import InputFile
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.views import callbacks
 from bot.views.replies import Button, Reply
 from handlers.respond import send_replies, show_in_place
 from storage.privacy import delete_chat_data, export_chat_data
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CB_DELETE_YES: Final = "privacy:delete:yes"
-CB_DELETE_NO: Final = "privacy:delete:no"
 EXPORT_NAME: Final = "meine-daten.json"
 
 
@@ -41,8 +40,8 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
         CommandHandler("datenschutz", show_privacy),
         CommandHandler("meine_daten", export_data),
         CommandHandler("daten_loeschen", ask_delete),
-        CallbackQueryHandler(delete_data, pattern=rf"^{CB_DELETE_YES}$"),
-        CallbackQueryHandler(keep_data, pattern=rf"^{CB_DELETE_NO}$"),
+        CallbackQueryHandler(delete_data, pattern=rf"^{callbacks.PRIVACY_DELETE_YES}$"),
+        CallbackQueryHandler(keep_data, pattern=rf"^{callbacks.PRIVACY_DELETE_NO}$"),
     ]
 
 
@@ -143,8 +142,8 @@ async def ask_delete(update: Update, context: BotContext) -> None:
     )
     buttons = (
         (
-            Button(_("Yes, delete everything"), data=CB_DELETE_YES),
-            Button(_("No"), data=CB_DELETE_NO),
+            Button(_("Yes, delete everything"), data=callbacks.PRIVACY_DELETE_YES),
+            Button(_("No"), data=callbacks.PRIVACY_DELETE_NO),
         ),
     )
     await send_replies(update, [Reply(text, buttons)])

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import time
 from typing import TYPE_CHECKING, Any, Final
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.domain.schedule import DEFAULT_LEADS, Lead, QuietHours, format_quiet_hours
+from bot.domain.schedule import DEFAULT_LEADS, Lead, parse_quiet_code
 from bot.views import callbacks, panels
+from handlers.guards import private_chat
 from handlers.respond import send_replies, show_in_place
-from handlers.subscriptions import private_chat, subscriber_of
 
 if TYPE_CHECKING:
     from telegram import Update
@@ -38,17 +37,6 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     ]
 
 
-def parse_quiet_code(code: str) -> QuietHours | None:
-    """Turn "2200-0700" into quiet hours and "none" into None; ValueError otherwise."""
-    if code == "none":
-        return None
-    start, end = code.split("-")
-    quiet = QuietHours(time(int(start[:2]), int(start[2:])), time(int(end[:2]), int(end[2:])))
-    if quiet.start == quiet.end:
-        raise ValueError(code)
-    return quiet
-
-
 async def settings_panel(context: BotContext, chat_id: int) -> Reply:
     """Render the reminder settings of a chat (defaults for someone new)."""
     ctx = await context.render_context()
@@ -63,7 +51,7 @@ async def settings_panel(context: BotContext, chat_id: int) -> Reply:
     return panels.reminder_settings_panel(
         ctx,
         frozenset(lead.value for lead in leads),
-        format_quiet_hours(quiet) if quiet is not None else None,
+        quiet,
     )
 
 
@@ -91,7 +79,7 @@ async def toggle_lead(update: Update, context: BotContext) -> None:
         return
     lead = Lead(query.data.removeprefix(callbacks.REM_LEAD))
     store = context.services.stores.subscriptions
-    subscriber = await subscriber_of(context, chat_id)
+    subscriber = await store.get(chat_id, now=context.services.clock.now())
     current = set(subscriber.leads if subscriber else DEFAULT_LEADS)
     wanted = current ^ {lead}
     if not wanted:

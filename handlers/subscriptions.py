@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.views import callbacks, panels
+from handlers.guards import private_chat
 from handlers.respond import send_replies, show_in_place
 from storage.subscriptions import Subscription, Topic, UnknownTarget
 
@@ -201,16 +202,3 @@ async def undo_stop(update: Update, context: BotContext) -> None:
     store = context.services.stores.subscriptions
     restored = await store.undo_stop(chat_id, now=context.services.clock.now())
     await show_in_place(query, panels.restored_reply(await context.render_context(), restored))
-
-
-async def private_chat(update: Update, context: BotContext) -> int | None:
-    """Return the private chat's id, or tell the person that this works only there."""
-    chat = update.effective_chat
-    if chat is not None and chat.type == chat.PRIVATE:
-        return chat.id
-    text = context.gettext("Subscriptions are only available in a private chat with me.")
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(text, do_quote=False)
-    return None

@@ -27,17 +27,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time
 from typing import TYPE_CHECKING, Any, Final
 
 from bot.domain.models import DATA_TIMEZONE, Event, Host
-from bot.domain.schedule import Lead, QuietHours, due_reminders, reminder_due
+from bot.domain.schedule import Lead, QuietHours, due_reminders, quiet_from_columns, reminder_due
 from storage.codecs import event_from_row, parse_utc, utc_text
 from storage.outbox import enqueue_notice
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Collection, Iterable, Mapping
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from bot.domain.models import EventChange
@@ -173,18 +173,11 @@ def dump_leads(leads: Iterable[Lead]) -> str:
     return json.dumps([lead.value for lead in Lead if lead in chosen])
 
 
-def parse_quiet(start: str | None, end: str | None) -> QuietHours | None:
-    """Return stored quiet hours (``'HH:MM'`` pairs; both NULL means none)."""
-    if start is None or end is None:
-        return None
-    return QuietHours(time.fromisoformat(start), time.fromisoformat(end))
-
-
 def _follower(row: sqlite3.Row) -> _Follower:
     return _Follower(
         chat_id=int(row["chat_id"]),
         leads=parse_leads(row["leads"]),
-        quiet=parse_quiet(row["quiet_start"], row["quiet_end"]),
+        quiet=quiet_from_columns(row["quiet_start"], row["quiet_end"]),
     )
 
 

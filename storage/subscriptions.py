@@ -24,7 +24,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Literal, cast
 
-from bot.domain.schedule import DEFAULT_LEADS, Lead, QuietHours
+from bot.domain.schedule import (
+    DEFAULT_LEADS,
+    Lead,
+    QuietHours,
+    quiet_from_columns,
+    quiet_to_columns,
+)
 from storage.codecs import utc_text
 from storage.errors import StorageError
 from storage.outbox import skip_pending
@@ -34,7 +40,6 @@ from storage.reminders import (
     followers,
     load_events,
     parse_leads,
-    parse_quiet,
     plan_subscriber,
     topic_covers,
 )
@@ -143,12 +148,6 @@ def covers(subscription: Subscription, event: Event) -> bool:
     return topic_covers(subscription.topic, subscription.target, event)
 
 
-def _quiet_columns(quiet: QuietHours | None) -> tuple[str | None, str | None]:
-    if quiet is None:
-        return None, None
-    return f"{quiet.start:%H:%M}", f"{quiet.end:%H:%M}"
-
-
 class SubscriptionStore:
     """Subscribers, their subscriptions and settings; writes re-plan their reminders."""
 
@@ -173,7 +172,7 @@ class SubscriptionStore:
             chat_id=chat_id,
             status=cast("SubscriberStatus", row["status"]),
             leads=parse_leads(row["leads"]),
-            quiet=parse_quiet(row["quiet_start"], row["quiet_end"]),
+            quiet=quiet_from_columns(row["quiet_start"], row["quiet_end"]),
             subscriptions=frozenset(subscriptions),
             stopped=row["stopped"] is not None,
             created_at=datetime.fromisoformat(row["created_at"]),
@@ -274,7 +273,7 @@ class SubscriptionStore:
 
     async def set_quiet(self, chat_id: int, quiet: QuietHours | None, *, now: datetime) -> None:
         """Choose the quiet hours (None: none) and re-plan the pending reminders."""
-        start, end = _quiet_columns(quiet)
+        start, end = quiet_to_columns(quiet)
         async with self._db.transaction():
             await self._ensure(chat_id, now=now)
             await self._db.execute(SQL_SET_QUIET, (start, end, utc_text(now), chat_id))
@@ -318,7 +317,7 @@ class SubscriptionStore:
 
     async def _ensure(self, chat_id: int, *, now: datetime) -> None:
         """Create the subscriber with the default settings if it is new."""
-        start, end = _quiet_columns(self._default_quiet)
+        start, end = quiet_to_columns(self._default_quiet)
         await self._db.execute(
             SQL_CREATE_SUBSCRIBER,
             {

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.schedule import DEFAULT_QUIET_HOURS, parse_quiet_hours
 from bot.views import callbacks
 from bot.views.catalog import event_card, network_card
 from bot.views.notices import cancel_notice, change_notice, reminder_reply, weekly_preview
@@ -326,7 +327,8 @@ def test_panel_valid_for_any_subset(followed: frozenset[str], blocked: bool) -> 
 )
 def test_settings_panel_valid_for_any_choice(leads: frozenset[str], quiet: str | None) -> None:
     """Any lead set and quiet hours give a valid panel with exactly one quiet choice or none."""
-    reply = reminder_settings_panel(context(features=SUBS), leads, quiet)
+    chosen = None if quiet is None else parse_quiet_hours(quiet)
+    reply = reminder_settings_panel(context(features=SUBS), leads, chosen)
     _check(reply)
     quiet_ticks = [
         b for row in reply.buttons for b in row if (b.data or "").startswith(callbacks.REM_QUIET)
@@ -339,7 +341,9 @@ def test_settings_panel_valid_for_any_choice(leads: frozenset[str], quiet: str |
 
 def test_reminder_settings_panel() -> None:
     """Leads and the current quiet hours ticked; how quiet hours move reminders; back to /abo."""
-    reply = reminder_settings_panel(context(features=SUBS), frozenset({"1d", "2h"}), "22:00-07:00")
+    reply = reminder_settings_panel(
+        context(features=SUBS), frozenset({"1d", "2h"}), DEFAULT_QUIET_HOURS
+    )
     assert reply.text.startswith(
         "<b>Erinnerungszeiten</b>\n\n"
         "Ich erinnere Sie an die Termine, die Sie abonniert haben: "

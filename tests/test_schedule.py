@@ -25,7 +25,11 @@ from bot.domain.schedule import (
     lead_due,
     localize,
     next_weekly_preview,
+    parse_quiet_code,
     parse_quiet_hours,
+    quiet_code,
+    quiet_from_columns,
+    quiet_to_columns,
     reminder_due,
     week_window,
 )
@@ -132,6 +136,25 @@ def test_format_then_parse_round_trips(start: time, end: time) -> None:
     if start != end:
         quiet = QuietHours(start, end)
         assert parse_quiet_hours(format_quiet_hours(quiet)) == quiet
+
+
+@given(
+    st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+)
+def test_quiet_codes_and_columns_round_trip(start: time, end: time) -> None:
+    """The callback code and the stored columns read back as the same window (or none)."""
+    quiet = QuietHours(start, end) if start != end else None
+    assert parse_quiet_code(quiet_code(quiet)) == quiet
+    assert quiet_from_columns(*quiet_to_columns(quiet)) == quiet
+    assert len(quiet_code(quiet)) <= len("2200-0700")
+
+
+@pytest.mark.parametrize("code", ["", "2400-0700", "2200-0760", "2200-2200", "22:00-07:00", "x"])
+def test_malformed_quiet_codes_are_refused(code: str) -> None:
+    """Forged callback data never becomes quiet hours."""
+    with pytest.raises(ValueError, match="quiet"):
+        parse_quiet_code(code)
 
 
 def test_default_quiet_hours_from_environment_value() -> None:

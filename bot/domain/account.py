@@ -35,10 +35,6 @@ log = logging.getLogger(__name__)
 
 FEATURE_ACCOUNT: Final = "account"
 # Callback data of the account buttons ("<feature>:<action>").
-CB_PASSWORD: Final = "acct:pw"  # noqa: S105 - callback data, not a password
-CB_UNLINK: Final = "acct:unlink"
-CB_CANCEL: Final = "acct:cancel"
-
 CODE_DIGITS: Final = 6
 CODE_TTL: Final = timedelta(minutes=10)
 MAX_CODE_ATTEMPTS: Final = 5

@@ -90,6 +90,44 @@ def format_quiet_hours(quiet: QuietHours) -> str:
     return f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
 
 
+def quiet_from_columns(start: str | None, end: str | None) -> QuietHours | None:
+    """Return quiet hours as stored (two ``'HH:MM'`` columns; both NULL means none)."""
+    if start is None or end is None:
+        return None
+    return QuietHours(time.fromisoformat(start), time.fromisoformat(end))
+
+
+def quiet_to_columns(quiet: QuietHours | None) -> tuple[str | None, str | None]:
+    """Return quiet hours as the two stored ``'HH:MM'`` columns (None, None for none)."""
+    if quiet is None:
+        return None, None
+    return f"{quiet.start:%H:%M}", f"{quiet.end:%H:%M}"
+
+
+QUIET_NONE_CODE: Final = "none"
+
+
+def quiet_code(quiet: QuietHours | None) -> str:
+    """Return the short code of quiet hours in callback data: ``"2200-0700"`` or ``"none"``."""
+    if quiet is None:
+        return QUIET_NONE_CODE
+    return f"{quiet.start:%H%M}-{quiet.end:%H%M}"
+
+
+def parse_quiet_code(code: str) -> QuietHours | None:
+    """Read a code of :func:`quiet_code`; ValueError for anything else."""
+    if code == QUIET_NONE_CODE:
+        return None
+    match = re.fullmatch(r"([01]\d|2[0-3])([0-5]\d)-([01]\d|2[0-3])([0-5]\d)", code)
+    if match is None:
+        raise ValueError(f"not a quiet-hours code: {code!r}")
+    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    quiet = QuietHours(time(h1, m1), time(h2, m2))
+    if quiet.start == quiet.end:
+        raise ValueError(f"quiet hours must start and end at different times: {code!r}")
+    return quiet
+
+
 def default_quiet_hours(raw: str | None) -> QuietHours | None:
     """Return the default for new subscribers from NETZWERKBOT_QUIET_HOURS's raw value."""
     return DEFAULT_QUIET_HOURS if raw is None else parse_quiet_hours(raw)

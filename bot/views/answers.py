@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from babel.dates import format_date
 
-from bot.domain.account import CB_PASSWORD, FEATURE_ACCOUNT
+from bot.domain.account import FEATURE_ACCOUNT
 from bot.domain.qa.entities import extract
 from bot.domain.qa.intents import (
     NEVER_KNOWN,
@@ -763,7 +763,9 @@ def _account_reply(ctx: RenderContext) -> Reply:
                     "code by e-mail, then set a new password."
                 ).format(command="/kennwort"),
             )
-            return Reply(text, ((Button(_("Set a new password"), data=CB_PASSWORD),),))
+            return Reply(
+                text, ((Button(_("Set a new password"), data=callbacks.ACCOUNT_PASSWORD),),)
+            )
     recovery = esc(alliance.recovery_label or "", 60) if alliance else ""
     website = alliance.website if alliance else None
     if not recovery or not website:

@@ -80,3 +80,12 @@ def subscribe(code: str) -> str:
 def toggle(code: str) -> str:
     """Return the callback data of a toggle in the /abo panel."""
     return f"{SUB_TOGGLE}{code}"
+
+
+# Accounts (/konto, /kennwort) and privacy (/daten_loeschen).
+
+ACCOUNT_PASSWORD: Final = "acct:pw"  # noqa: S105 - callback data, not a password
+ACCOUNT_UNLINK: Final = "acct:unlink"
+ACCOUNT_CANCEL: Final = "acct:cancel"
+PRIVACY_DELETE_YES: Final = "privacy:delete:yes"
+PRIVACY_DELETE_NO: Final = "privacy:delete:no"

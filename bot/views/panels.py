@@ -11,7 +11,7 @@ from bot.domain.schedule import (
     WEEKLY_PREVIEW_TIME,
     Lead,
     QuietHours,
-    parse_quiet_hours,
+    quiet_code,
 )
 from bot.views import callbacks
 from bot.views.common import (
@@ -19,7 +19,6 @@ from bot.views.common import (
     button_label,
     button_rows,
     command,
-    esc,
     event_button,
     fit,
     format_list,
@@ -44,15 +43,12 @@ BOX: Final = "▫️"
 MAX_EVENT_TOGGLES: Final = 30  # followed single events shown in /abo, earliest first
 
 
-# Quiet-hour choices in /erinnerungen: callback code -> quiet hours.
-QUIET_CHOICES: Final = {
-    "2200-0700": QuietHours(time(22, 0), time(7, 0)),
-    "2100-0800": QuietHours(time(21, 0), time(8, 0)),
-    "2300-0600": QuietHours(time(23, 0), time(6, 0)),
-}
-
-
-QUIET_NONE: Final = "none"
+# Quiet-hour choices in /erinnerungen.
+QUIET_CHOICES: Final = (
+    QuietHours(time(22, 0), time(7, 0)),
+    QuietHours(time(21, 0), time(8, 0)),
+    QuietHours(time(23, 0), time(6, 0)),
+)
 
 
 def _toggle(ctx: RenderContext, code: str, label: str, followed: frozenset[str]) -> Button:
@@ -193,23 +189,16 @@ def _quiet_text(ctx: RenderContext, quiet: QuietHours, template: str) -> str:
     return template.format(start=time_text(ctx, quiet.start), end=time_text(ctx, quiet.end))
 
 
-def _parse_quiet(quiet: str | None) -> QuietHours | None:
-    if quiet is None:
-        return None
-    try:
-        return parse_quiet_hours(quiet)
-    except ValueError:
-        return None
-
-
-def reminder_settings_panel(ctx: RenderContext, leads: frozenset[str], quiet: str | None) -> Reply:
+def reminder_settings_panel(
+    ctx: RenderContext, leads: frozenset[str], quiet: QuietHours | None
+) -> Reply:
     """Show /erinnerungen: lead times and quiet hours as toggles, with how they work.
 
-    ``leads`` holds lead codes ("1w", "1d", "2h"); ``quiet`` is "22:00-07:00" or None.
+    ``leads`` holds lead codes ("1w", "1d", "2h"); ``quiet`` is the chosen quiet hours or None.
     """
     _ = ctx.tr.gettext
     chosen = [lead for lead in Lead if lead.value in leads]
-    current = _parse_quiet(quiet)
+    current = quiet
     blocks = ["<b>{}</b>".format(_("Reminder times"))]
     if chosen:
         blocks.append(
@@ -221,8 +210,6 @@ def reminder_settings_panel(ctx: RenderContext, leads: frozenset[str], quiet: st
         blocks.append(_("No reminder time is switched on."))
     if current is not None:
         quiet_line = _quiet_text(ctx, current, _("Quiet hours: from {start} to {end}."))
-    elif quiet:
-        quiet_line = _("Quiet hours: {quiet}.").format(quiet=esc(quiet, 40))
     else:
         quiet_line = _("No quiet hours: reminders may arrive at any time of day.")
     minutes = int(QUIET_FALLBACK.total_seconds() // 60)
@@ -260,13 +247,15 @@ def reminder_settings_panel(ctx: RenderContext, leads: frozenset[str], quiet: st
         Button(
             f"{TICK if choice == current else BOX} "
             + _quiet_text(ctx, choice, _("{start} to {end}")),
-            data=callbacks.REM_QUIET + code,
+            data=callbacks.REM_QUIET + quiet_code(choice),
         )
-        for code, choice in QUIET_CHOICES.items()
+        for choice in QUIET_CHOICES
     ]
-    none_mark = TICK if current is None and not quiet else BOX
+    none_mark = TICK if current is None else BOX
     no_quiet = _("No quiet hours")
-    quiet_buttons.append(Button(f"{none_mark} {no_quiet}", data=callbacks.REM_QUIET + QUIET_NONE))
+    quiet_buttons.append(
+        Button(f"{none_mark} {no_quiet}", data=callbacks.REM_QUIET + quiet_code(None))
+    )
     rows.extend(button_rows(quiet_buttons, 2))
     rows.append((Button(_("« Your subscriptions"), data=callbacks.SUB_OPEN),))
     return Reply(fit(blocks), tuple(rows))

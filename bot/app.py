@@ -132,7 +132,7 @@ def build_application(
         .concurrent_updates(
             PerChatUpdateProcessor(tr=services.tr, on_update=services.metrics.updates.inc)
         )
-        .rate_limiter(rate_limiter(settings))
+        .rate_limiter(rate_limiter(settings, services.metrics))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -222,6 +222,7 @@ async def _post_init(app: BotApp) -> None:
         outbox=stores.outbox,
         subscriptions=stores.subscriptions,
         render_context=partial(services.render_context, fresh=True),
+        metrics=services.metrics,
     )
     broadcaster = Broadcaster(
         bot=app.bot,
@@ -231,6 +232,7 @@ async def _post_init(app: BotApp) -> None:
         clock=services.clock,
         tr=services.tr,
         tz=settings.timezone,
+        metrics=services.metrics,
     )
     services.attach(stores, dispatcher, broadcaster)
     _start_accounts(services)
@@ -303,7 +305,7 @@ def _start_accounts(services: Services) -> None:
     if settings.smtp is None:
         return
     services.keyring = Keyring(load_key(settings.secret_key, settings.database))
-    services.mail = MailQueue(SmtpSender(settings.smtp))
+    services.mail = MailQueue(SmtpSender(settings.smtp), metrics=services.metrics)
     services.mail.start()
 
 

@@ -105,8 +105,8 @@ class Metrics:
         self.database = DatabaseGauges()
         self.registry.register(self.database)
 
-    def push(self, kind: PushKind, outcome: PushOutcomeName) -> None:
-        """Count one push's outcome."""
+    def push(self, kind: PushKind, outcome: PushOutcomeName | str) -> None:
+        """Count one push's outcome (a ``PushOutcomeName``; PushOutcome values are those)."""
         self.pushes.labels(kind=kind, outcome=outcome).inc()
 
     def mail(self, outcome: Literal["sent", "failed"]) -> None:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from bot.domain.clock import Clock
     from bot.i18n import Translator
+    from bot.metrics import Metrics
     from storage.broadcasts import (
         AudienceParams,
         Broadcast,
@@ -133,6 +134,7 @@ class Broadcaster:
     clock: Clock
     tr: Translator
     tz: ZoneInfo
+    metrics: Metrics | None = field(default=None, repr=False)
     progress_interval: float = PROGRESS_INTERVAL
     in_flight: int = MAX_IN_FLIGHT
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -253,6 +255,9 @@ class Broadcaster:
     async def _send(self, broadcast: Broadcast, row: PendingRow) -> None:
         result = await push_content(self.bot, row.chat_id, broadcast.content)
         now = self.clock.now()
+        if self.metrics is not None:
+            retried = result.outcome is PushOutcome.FAILED and result.retry_after is not None
+            self.metrics.push("circular", "retried" if retried else result.outcome.value)
         if result.outcome is PushOutcome.SENT:
             await self.outbox.mark_sent(row.id, now=now)
         elif result.outcome is PushOutcome.UNKNOWN:

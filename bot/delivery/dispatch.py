@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from telegram import Bot
 
     from bot.domain.models import Event
+    from bot.metrics import Metrics, PushKind
     from bot.views.common import RenderContext
     from bot.views.replies import Reply
     from storage.outbox import OutboxItem, OutboxStore
@@ -66,6 +67,7 @@ class Dispatcher:
     outbox: OutboxStore
     subscriptions: SubscriptionStore
     render_context: Callable[[], Awaitable[RenderContext]]
+    metrics: Metrics | None = field(default=None, repr=False)
     totals: DispatchStats = field(default_factory=DispatchStats)
     _task: asyncio.Task[DispatchStats] | None = field(default=None, repr=False)
     _again: bool = field(default=False, repr=False)
@@ -130,6 +132,7 @@ class Dispatcher:
         if not await self.reminders.claim(due.id):
             return DispatchStats()  # another drain took it
         outcome = await self._push(due.chat_id, notices.reminder_reply(ctx, event), ctx.now)
+        self._count("reminder", outcome)
         if outcome is PushOutcome.SENT or outcome is PushOutcome.UNKNOWN:
             # Unknown: the request may have arrived; sending again could repeat it.
             await self.reminders.mark_sent(due.id, now=ctx.now)
@@ -148,6 +151,7 @@ class Dispatcher:
         if not await self.outbox.claim(item.id):
             return DispatchStats()
         outcome = await self._push(item.chat_id, reply, ctx.now)
+        self._count("preview" if item.kind == "weekly" else "notice", outcome)
         if outcome is PushOutcome.SENT:
             await self.outbox.mark_sent(item.id, now=ctx.now)
             return DispatchStats(sent=1)
@@ -186,6 +190,10 @@ class Dispatcher:
             and begins < week_end
             and any(covers(s, event) for s in subscriber.subscriptions)
         ]
+
+    def _count(self, kind: PushKind, outcome: PushOutcome) -> None:
+        if self.metrics is not None:
+            self.metrics.push(kind, outcome.value)
 
     async def _push(self, chat_id: int, reply: Reply, now: datetime) -> PushOutcome:
         result = await push(self.bot, chat_id, reply)

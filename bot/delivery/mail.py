@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from bot.config import SmtpSettings
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,11 @@ class SmtpSender:
 class MailQueue:
     """A background worker that runs mail jobs in order and sends what they return."""
 
-    def __init__(self, sender: MailSender, *, max_pending: int = MAX_PENDING) -> None:
+    def __init__(
+        self, sender: MailSender, *, max_pending: int = MAX_PENDING, metrics: Metrics | None = None
+    ) -> None:
         self._sender = sender
+        self._metrics = metrics
         self._jobs: asyncio.Queue[MailJob] = asyncio.Queue(max_pending)
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
@@ -152,8 +156,12 @@ class MailQueue:
             await self._sender.send(mail)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             self.failed += 1
+            if self._metrics is not None:
+                self._metrics.mail("failed")
             # The error's text may quote the recipient: only its kind is logged.
             log.warning("Could not send a mail (%s)", type(error).__name__)
         else:
             self.sent += 1
+            if self._metrics is not None:
+                self._metrics.mail("sent")
             log.info("Sent a mail")

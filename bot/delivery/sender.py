@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from telegram import Bot, InlineKeyboardMarkup, Message
 
     from bot.config import Settings
+    from bot.metrics import Metrics
     from bot.views.replies import Reply
     from storage.broadcasts import Content
 
@@ -127,6 +128,7 @@ class SendBudget(BaseRateLimiter[str]):
         max_retries: how many 429s a bulk request survives before ``RetryAfter`` is raised.
         clock: monotonic seconds; tests pass a fake one together with ``sleep``.
         sleep: waits the given seconds.
+        metrics: counts replies sent and every 429 received (each attempt).
     """
 
     __slots__ = (
@@ -137,6 +139,7 @@ class SendBudget(BaseRateLimiter[str]):
         "_clock",
         "_lane",
         "_max_retries",
+        "_metrics",
         "_paused_until",
         "_prune_at",
         "_rate",
@@ -153,6 +156,7 @@ class SendBudget(BaseRateLimiter[str]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         if not math.isfinite(rate) or rate < 0:
             raise ValueError(f"rate must be a finite number >= 0, not {rate!r}")
@@ -160,6 +164,7 @@ class SendBudget(BaseRateLimiter[str]):
             raise ValueError(f"burst must be at least 1, not {burst!r}")
         self._rate = float(rate)
         self._burst = float(burst)
+        self._metrics = metrics
         self._max_retries = max_retries
         self._clock = clock
         self._sleep = sleep
@@ -196,6 +201,45 @@ class SendBudget(BaseRateLimiter[str]):
         rate_limit_args: str | None,
     ) -> Result:
         """Send a push through the bulk lane; let everything else through at once."""
+        if self._metrics is not None:
+            return await self._counted(
+                callback, args, kwargs, endpoint, data, rate_limit_args, self._metrics
+            )
+        return await self._route(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+    async def _counted(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
+        metrics: Metrics,
+    ) -> Result:
+        """Route the request with every attempt counted: 429s, and replies that went out."""
+
+        async def attempt(*a: Any, **k: Any) -> Result:
+            try:
+                return await callback(*a, **k)
+            except RetryAfter:
+                metrics.flood.inc()
+                raise
+
+        result = await self._route(attempt, args, kwargs, endpoint, data, rate_limit_args)
+        if rate_limit_args is None and sends_message(endpoint):
+            metrics.replies.inc()
+        return result
+
+    async def _route(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
+    ) -> Result:
         if rate_limit_args == BULK:
             return await self._bulk(callback, args, kwargs, data)
         if rate_limit_args is not None:
@@ -363,9 +407,9 @@ class SendBudget(BaseRateLimiter[str]):
         self._stamp(chat, seconds)
 
 
-def rate_limiter(settings: Settings) -> SendBudget:
+def rate_limiter(settings: Settings, metrics: Metrics | None = None) -> SendBudget:
     """Return the application's rate limiter for ``NETZWERKBOT_SEND_RATE``."""
-    return SendBudget(settings.send_rate)
+    return SendBudget(settings.send_rate, metrics=metrics)
 
 
 # ---------------------------------------------------------------------- one push

@@ -157,6 +157,10 @@ async def test_text_broadcast_reaches_everyone_once(
     assert "Fehlgeschlagen: 0" in report
     assert "Dauer:" in report
     assert sandbox.flood_refusals == 0, "the bot keeps to Telegram's limits"
+    registry = services_of(admin_bot).metrics.registry
+    for outcome, count in (("sent", 193), ("blocked", 7), ("failed", 0)):
+        labels = {"kind": "circular", "outcome": outcome}
+        assert registry.get_sample_value("netzwerkbot_pushes_total", labels) == count
     with sqlite3.connect(settings.database) as conn:
         inactive = conn.execute("SELECT chat_id FROM subscribers WHERE status = 'blocked'")
         assert sorted(r[0] for r in inactive) == sorted(unreachable)

@@ -7,15 +7,17 @@ import json
 import logging
 import socket
 import sqlite3
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import BotApp, build_application, running, services_of
+from bot.app import JOB_DISPATCH, BotApp, build_application, running, services_of
 from bot.config import HttpSettings, WebhookSettings
 from bot.web.webhook import SECRET_HEADER, secret_token
+from tests.conftest import BERLIN
 from tests.e2e.conftest import Person
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from bot.sandbox import Sandbox
 
 SECRET: Final = "s3cret_Token-for-tests"
+# The Karlsruhe demo meeting's reminder one day before: 17 March 2027, 10:00 Berlin.
+ONE_DAY_BEFORE: Final = datetime(2027, 3, 17, 10, 0, tzinfo=BERLIN)
 HOOK_PATH: Final = "/telegram/hook"
 
 
@@ -124,6 +128,9 @@ async def test_metrics_move_after_traffic(web_bot: BotApp, person: Person) -> No
     assert (
         after["netzwerkbot_updates_received_total{}"]
         >= before["netzwerkbot_updates_received_total{}"] + 2
+    )
+    assert (
+        after["netzwerkbot_replies_sent_total{}"] >= before["netzwerkbot_replies_sent_total{}"] + 2
     )
     assert after["netzwerkbot_chats{status=active}"] == 1
     assert after["netzwerkbot_subscribers{topic=meetings}"] == 1
@@ -245,3 +252,33 @@ async def test_polling_deletes_a_webhook_left_over(
         assert reply.text
     assert sandbox.webhook_url == ""
     assert any(c.method == "deleteWebhook" for c in sandbox.calls)
+
+
+async def test_late_dispatcher_and_push_counters(
+    web_bot: BotApp, person: Person, clock: ManualClock, sandbox: Sandbox
+) -> None:
+    """A reminder due for 5 minutes makes /readyz name "dispatcher"; sending it is counted,
+    and so is the 429 on its way."""
+    assert web_bot.job_queue is not None
+    (job,) = web_bot.job_queue.get_jobs_by_name(JOB_DISPATCH)
+    job.enabled = False  # the test wakes the dispatcher itself
+    await person.say("/start")
+    (panel,) = await person.say("/abo")
+    await person.press("Alle Netzwerktreffen", panel)
+    url = base_url(web_bot) + "/readyz"
+    clock.set(ONE_DAY_BEFORE + timedelta(minutes=5))
+    status, body = await get(url)
+    answer = json.loads(body)
+    assert (status, answer["failing"]) == (503, ["dispatcher"])
+    assert "300 s" in answer["checks"]["dispatcher"]
+    assert (await scrape(web_bot))["netzwerkbot_oldest_due_age_seconds{}"] == 300
+    # Telegram's flood control answers 429 for a moment (longer than the chat's 1 s pause).
+    sandbox.storm(1.5, retry_after=1)
+    await job.run(web_bot)
+    samples = await scrape(web_bot)
+    assert samples["netzwerkbot_pushes_total{kind=reminder,outcome=sent}"] == 1
+    assert sandbox.storm_refusals >= 1
+    assert samples["netzwerkbot_telegram_429_total{}"] >= 1
+    assert samples["netzwerkbot_oldest_due_age_seconds{}"] == 0
+    status, _ = await get(url)
+    assert status == 200

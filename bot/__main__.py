@@ -1,4 +1,4 @@
-"""The ``netzwerkbot`` command: run, demo, import, events, members."""
+"""The ``netzwerkbot`` command: run, demo, import, events, members, ask, eval, unanswered."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from babel.numbers import format_decimal
 from telegram import Update
 
-from bot import members_cli
+from bot import members_cli, qa_cli
 from bot.config import ConfigError, Settings
 from bot.i18n import translator
 from bot.logs import configure_logging
@@ -47,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stats", help=_("show subscribers, circulars, reminders and questions in numbers")
     )
     members_cli.add_parsers(commands)
+    qa_cli.add_parsers(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -69,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_stats(settings))
         if args.command == members_cli.COMMAND:
             return asyncio.run(members_cli.run(args, settings))
+        if args.command in qa_cli.COMMANDS:
+            return asyncio.run(qa_cli.run(args, settings))
         try:
             text = args.file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 from contextlib import asynccontextmanager
+from datetime import time
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
@@ -62,6 +63,7 @@ from storage.migrations import migrate
 from storage.outbox import OutboxStore
 from storage.reminders import ReminderStore
 from storage.subscriptions import SubscriptionStore
+from storage.unanswered import UnansweredStore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -90,6 +92,9 @@ JOB_DISPATCH: Final = "dispatch"
 JOB_WEEKLY: Final = "weekly-preview"
 JOB_BROADCASTS: Final = "broadcasts"
 JOB_WEBHOOK: Final = "webhook-check"
+JOB_PURGE: Final = "unanswered-purge"
+# When the unanswered messages older than 30 days are deleted (local time; writes purge too).
+PURGE_TIME: Final = time(3, 30)
 # Webhook mode: how often getWebhookInfo confirms that Telegram delivers to us (quiet times).
 WEBHOOK_CHECK_INTERVAL: Final = 30.0
 MONDAY: Final = 1  # PTB's run_daily counts days from 0 = Sunday (not Python's 0 = Monday)
@@ -200,6 +205,7 @@ async def _post_init(app: BotApp) -> None:
             members=MemberStore(db, passwords=Passwords(settings.hash_cost)),
             accounts=AccountStore(db),
             broadcasts=BroadcastStore(db),
+            unanswered=UnansweredStore(db),
         )
         if await stores.catalog.is_empty():
             await stores.catalog.load_bundled(
@@ -364,6 +370,12 @@ def schedule_jobs(app: BotApp) -> None:
         job_kwargs={"misfire_grace_time": None},
     )
     app.job_queue.run_once(send_weekly_previews, when=0, name=f"{JOB_WEEKLY}:catch-up")
+    app.job_queue.run_daily(
+        purge_unanswered,
+        time=PURGE_TIME.replace(tzinfo=tz),
+        name=JOB_PURGE,
+        job_kwargs={"coalesce": True, "misfire_grace_time": None},
+    )
     if services_of(app).settings.webhook is not None:
         app.job_queue.run_repeating(
             check_webhook,
@@ -423,6 +435,12 @@ async def send_weekly_previews(context: BotContext) -> None:
         services.clock.now(),
     ):
         await services.dispatcher.run()
+
+
+async def purge_unanswered(context: BotContext) -> None:
+    """Delete the unanswered messages older than 30 days (the privacy promise)."""
+    services = context.services
+    await services.stores.unanswered.purge(now=services.clock.now())
 
 
 async def set_command_menu(app: BotApp) -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from storage.outbox import OutboxStore
     from storage.reminders import ReminderStore
     from storage.subscriptions import SubscriptionStore
+    from storage.unanswered import UnansweredStore
 
 SERVICES_KEY: Final = "netzwerkbot.services"
 
@@ -49,6 +50,7 @@ class Stores:
     members: MemberStore
     accounts: AccountStore
     broadcasts: BroadcastStore
+    unanswered: UnansweredStore
 
 
 @dataclass

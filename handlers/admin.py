@@ -1,4 +1,8 @@
-"""Admin management: add and remove admins, read the audit log, keep the admins' menus."""
+"""Admin management: add and remove admins, read the audit log, keep the admins' menus.
+
+``/unbeantwortet`` shows the admins the latest messages the bot could not answer (text and
+time only), in a private chat, audited like every admin action.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from babel.dates import format_datetime
 from telegram import Update
 from telegram.ext import CommandHandler, TypeHandler
 
+from bot.views.common import esc, fit
 from bot.views.statistics import statistics_text
 from handlers.guards import (
     audit,
@@ -21,6 +26,7 @@ from handlers.guards import (
 )
 from storage.admins import LastAdminError, PermanentAdminError
 from storage.stats import report
+from storage.unanswered import KEEP
 
 if TYPE_CHECKING:
     from telegram.ext import BaseHandler
@@ -30,6 +36,11 @@ if TYPE_CHECKING:
 USER_ID: Final = re.compile(r"^\d{1,20}$")
 AUDIT_ENTRIES: Final = 20
 DETAIL_LIMIT: Final = 120
+UNANSWERED_ENTRIES: Final = 20
+# In the chat a kept text (up to 500 characters) is shortened so that 20 fit one message;
+# ``netzwerkbot unanswered`` prints them in full.
+UNANSWERED_LIMIT: Final = 170
+KEEP_DAYS: Final = KEEP.days
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
@@ -39,6 +50,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
         CommandHandler("admin_entfernen", remove_admin),
         CommandHandler("protokoll", show_audit),
         CommandHandler("statistik", show_statistics),
+        CommandHandler("unbeantwortet", show_unanswered),
     ]
 
 
@@ -156,3 +168,46 @@ async def show_statistics(update: Update, context: BotContext) -> None:
     ctx = await context.render_context()
     text = statistics_text(numbers, ctx.catalog, services.tr, services.settings.timezone)
     await update.effective_message.reply_text(text, do_quote=False)
+
+
+async def show_unanswered(update: Update, context: BotContext) -> None:
+    """Show the latest 20 messages the bot could not answer, with their German times."""
+    if not await require_admin(update, context) or (message := update.effective_message) is None:
+        return
+    if message.chat.type != message.chat.PRIVATE:
+        await message.reply_text(
+            context.gettext("Please use this command in a private chat with me."), do_quote=False
+        )
+        return
+    await audit(context, update, "unanswered_viewed")
+    services = context.services
+    tr = services.tr
+    entries = await services.stores.unanswered.latest(
+        now=services.clock.now(), limit=UNANSWERED_ENTRIES
+    )
+    blocks = ["<b>{}</b>".format(html.escape(tr.gettext("Questions I could not answer")))]
+    for entry in entries:
+        when = format_datetime(
+            entry.at, "short", tzinfo=services.settings.timezone, locale=tr.locale
+        )
+        blocks.append(f"<i>{html.escape(when)}</i>\n{esc(entry.text, UNANSWERED_LIMIT)}")
+    if entries:
+        blocks.append(
+            html.escape(
+                tr.gettext(
+                    "The latest {count} of the last 30 days, newest first; older ones are "
+                    "deleted. The operator can print them in full with: {command}"
+                ).format(count=len(entries), command="netzwerkbot unanswered")
+            )
+        )
+    else:
+        blocks.append(
+            html.escape(
+                tr.ngettext(
+                    "No unanswered questions in the last day.",
+                    "No unanswered questions in the last {days} days.",
+                    KEEP_DAYS,
+                ).format(days=KEEP_DAYS)
+            )
+        )
+    await message.reply_text(fit(blocks), do_quote=False)

@@ -72,8 +72,16 @@ async def show_privacy(update: Update, context: BotContext) -> None:
             "<b>What I store, and why:</b> what you subscribe to and your reminder settings "
             "(to send you reminders and news), the reminders and messages due to you (so that "
             "none is lost or sent twice), and, if you link this chat to your membership, the "
-            "link to your member record. Your questions are answered and not stored."
+            "link to your member record."
         ),
+        _(
+            "<b>Questions I cannot answer:</b> when I cannot answer a question, I keep its "
+            "text (at most 500 characters, without your name, user id or chat id) for 30 "
+            "days, so that the admins of the IT Bündnis BW can improve the data and the bot. "
+            "All other questions are answered and not stored. As such a text is not linked "
+            "to you, it is not part of {export} and cannot be deleted with {delete}; please "
+            "do not write personal details into questions."
+        ).format(export="/meine_daten", delete="/daten_loeschen"),
         _(
             "<b>Codes and passwords:</b> codes by e-mail are stored only as a keyed hash and "
             "expire after 10 minutes. A new password is stored only as an argon2id hash in "

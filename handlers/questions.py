@@ -3,6 +3,9 @@
 A clear wish to stop reminders ("Bitte melden Sie mich von allen Erinnerungen ab") is
 carried out exactly as /stopp would do it, with one tap to undo; a wish about one network
 stops only that network. A question how to unsubscribe is only explained.
+
+A message answered with "I don't know that" is kept for the admins (/unbeantwortet): the
+text only, cut to 500 characters, no user or chat id, deleted after 30 days.
 """
 
 from __future__ import annotations
@@ -57,13 +60,15 @@ async def answer(update: Update, context: BotContext) -> None:
     replies = answer_question(message.text, ctx)
     await send_replies(update, replies)
     await _count(context, replies)
+    if any(r.unanswered for r in replies):
+        # After the answer: keeping the text must never delay or prevent it.
+        store = context.services.stores.unanswered
+        await store.add(message.text, now=context.services.clock.now())
 
 
 async def _count(context: BotContext, replies: list[Reply]) -> None:
     """Count the question as answered or not known (for /statistik; no text, no person)."""
-    # The "I don't know" answer (bot.qa.answer.unknown_reply) begins with this heading.
-    unknown = "<b>{}</b>".format(context.gettext("I'm sorry, I don't know that."))
-    known = not replies or not replies[0].text.startswith(unknown)
+    known = not any(r.unanswered for r in replies)
     services = context.services
     await count_question(
         services.stores.db, "answered" if known else "unknown", now=services.clock.now()

@@ -415,6 +415,22 @@ STATS: Final = Migration(
     ),
 )
 
+# Messages the bot could not answer, kept for the admins (/unbeantwortet) so the alliance can
+# improve its data and the bot: the text only (no user id, no chat id), at most 500
+# characters, deleted after 30 days (storage.unanswered purges on every write and read).
+UNANSWERED: Final = Migration(
+    "0009_qa2_unanswered",
+    (
+        """
+        CREATE TABLE unanswered (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            text TEXT NOT NULL CHECK (length(text) <= 500)
+        )""",
+        "CREATE INDEX unanswered_at ON unanswered (at)",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -422,6 +438,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     BROADCASTS,
     MEMBERS,
     STATS,
+    UNANSWERED,
 )
 
 

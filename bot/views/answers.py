@@ -98,7 +98,7 @@ def unknown_reply(
         tail.append(fictional_note(ctx))
     tail_text = "\n\n".join(tail)
     body = fit(blocks, 4096 - len(tail_text) - 2)
-    return Reply(body + "\n\n" + tail_text, buttons)
+    return Reply(body + "\n\n" + tail_text, buttons, unanswered=True)
 
 
 def _faq_reply(ctx: RenderContext, faq_id: str) -> Reply:

@@ -43,4 +43,5 @@ ADMIN_COMMANDS: Final[tuple[Command, ...]] = (
     Command("admin_entfernen", N_("Admin: remove an admin")),
     Command("protokoll", N_("Admin: latest admin actions")),
     Command("statistik", N_("Admin: subscribers, circulars, reminders in numbers")),
+    Command("unbeantwortet", N_("Admin: questions I could not answer")),
 )

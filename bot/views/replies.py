@@ -32,10 +32,15 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message: HTML text (Telegram's subset, values escaped) and rows of buttons."""
+    """One message: HTML text (Telegram's subset, values escaped) and rows of buttons.
+
+    ``unanswered`` marks the "I don't know that" answer to a member's message: the handler
+    keeps such messages (text only) for the admins' /unbeantwortet.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+    unanswered: bool = False
 
     def markup(self) -> InlineKeyboardMarkup | None:
         """Return the inline keyboard for this reply, if it has buttons."""

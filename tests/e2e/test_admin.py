@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from bot.app import BotApp, build_application, running
+from bot.app import BotApp, build_application, running, services_of
 from tests.e2e.conftest import Person
 
 if TYPE_CHECKING:
@@ -89,3 +91,65 @@ async def test_admin_menu_set_once_the_admin_writes(admin_bot: BotApp, sandbox: 
     calls = sum(1 for c in sandbox.calls if c.method == "setMyCommands")
     await admin.say("/hilfe")
     assert sum(1 for c in sandbox.calls if c.method == "setMyCommands") == calls, "set once"
+
+
+async def test_unanswered_questions_for_admins(
+    admin_bot: BotApp, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """A question answered with "weiß ich nicht" is kept (text only), shown to admins, 30 days."""
+    member = Person(sandbox, MEMBER)
+    unknown = "Wie viele Parkplätze hat das Hotel <b>Adler</b> in Ulm? " + "sehr " * 200
+    (reply,) = await member.say(unknown)
+    assert "weiß ich leider nicht" in (reply.text or "")
+    (reply,) = await member.say("Wann ist das nächste Treffen?")
+    assert "weiß ich leider nicht" not in (reply.text or "")
+    rows = query_unanswered(admin_bot)
+    assert len(rows) == 1, "an answered question is not kept"
+    assert len(rows[0]) == 500
+    assert rows[0].startswith("Wie viele Parkplätze hat das Hotel <b>Adler</b>")
+
+    (reply,) = await member.say("/unbeantwortet")
+    assert reply.text == REFUSAL
+    admin = Person(sandbox, ADMIN)
+    (reply,) = await admin.say("/unbeantwortet")
+    text = reply.text or ""
+    assert text.startswith("Fragen, die ich nicht beantworten konnte")
+    assert "Hotel <b>Adler</b> in Ulm" in text, "shown as text, escaped, not as markup"
+    assert "Parkplätze" in text
+    assert "nächste Treffen" not in text
+    assert "&lt;b&gt;Adler" in (reply.html or "")
+    assert "netzwerkbot unanswered" in text
+    (log,) = await admin.say("/protokoll")
+    assert "unanswered_viewed" in (log.text or "")
+    assert "unbeantwortet" in menu(sandbox, ADMIN)
+
+    sandbox.add_group(-77, "Netzwerk")
+    before = len(sandbox.messages(-77))
+    sandbox.send_text(ADMIN, "/unbeantwortet", chat_id=-77)
+    await sandbox.wait_idle(-77, quiet=0.2, timeout=10)
+    (group_reply,) = sandbox.messages(-77)[before:]
+    assert "privaten Chat" in (group_reply.text or "")
+    assert "Parkplätze" not in (group_reply.text or "")
+
+    clock.advance(timedelta(days=31))
+    (reply,) = await admin.say("/unbeantwortet")
+    assert "Keine unbeantworteten Fragen in den letzten 30 Tagen." in (reply.text or "")
+    assert query_unanswered(admin_bot) == [], "deleted after 30 days"
+
+
+def query_unanswered(app: BotApp) -> list[str]:
+    """Return the kept texts, read with a second connection; the table has no person column."""
+    path = services_of(app).settings.database
+    with sqlite3.connect(path) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(unanswered)")]
+        assert columns == ["id", "at", "text"]
+        return [str(row[0]) for row in conn.execute("SELECT text FROM unanswered ORDER BY id")]
+
+
+async def test_privacy_mentions_unanswered(admin_bot: BotApp, sandbox: Sandbox) -> None:
+    """/datenschutz says that unanswered questions are kept, how, and for how long."""
+    (reply,) = await Person(sandbox, MEMBER).say("/datenschutz")
+    text = reply.text or ""
+    assert "Fragen, die ich nicht beantworten kann" in text
+    assert "30 Tage" in text
+    assert "500 Zeichen" in text

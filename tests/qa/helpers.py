@@ -1,24 +1,28 @@
-"""Shared helpers of the question-answering tests: contexts, the matching rules, HTML checks."""
+"""Shared helpers of the question-answering tests: contexts, HTML checks.
+
+The matching rules are product code (``bot.qa_eval``, also behind ``netzwerkbot eval``);
+they are re-exported here for the tests.
+"""
 
 from __future__ import annotations
 
-import html
 import re
-import tomllib
 from datetime import datetime
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from bot.i18n import translator
+from bot.qa_eval import load_items, problems, rendered
 from bot.views.common import RenderContext
 from storage.importer import bundled_catalog
 
 if TYPE_CHECKING:
     from bot.domain.models import Catalog
-    from bot.views.replies import Reply
+
+__all__ = ["load_items", "problems", "rendered"]
 
 BERLIN: Final = ZoneInfo("Europe/Berlin")
 UTC: Final = ZoneInfo("UTC")
@@ -31,7 +35,6 @@ CLOCKS: Final = (
     datetime(2027, 3, 10, 10, 0, tzinfo=BERLIN),
 )
 ALLOWED_TAGS: Final = frozenset({"b", "i", "u", "s", "a", "code", "pre", "blockquote"})
-_TAG = re.compile(r"<[^>]+>")
 
 
 @cache
@@ -43,39 +46,6 @@ def catalog() -> Catalog:
 def context(now: datetime = CLOCKS[0], features: frozenset[str] = frozenset()) -> RenderContext:
     """Return a German render context at ``now``."""
     return RenderContext(catalog(), translator(), BERLIN, now.astimezone(UTC), features)
-
-
-def load_items(path: Path) -> list[dict[str, Any]]:
-    """Return the [[items]] of a question set."""
-    with path.open("rb") as fh:
-        items: list[dict[str, Any]] = tomllib.load(fh)["items"]
-    return items
-
-
-def rendered(replies: list[Reply]) -> tuple[str, str]:
-    """Return (raw HTML of all texts and labels, normalized text) as the set header defines."""
-    parts = []
-    for reply in replies:
-        parts.append(reply.text)
-        parts.extend(b.label for row in reply.buttons for b in row)
-    raw = "\n".join(parts)
-    text = " ".join(html.unescape(_TAG.sub("", raw)).split()).casefold()
-    return raw, text
-
-
-def problems(item: dict[str, Any], replies: list[Reply]) -> list[str]:
-    """Return what a reply gets wrong for an item, by the set's matching rules."""
-    raw, text = rendered(replies)
-    found = []
-    for entry in item["must_contain"]:
-        options = [entry] if isinstance(entry, str) else entry
-        if not any(o.casefold() in text for o in options):
-            found.append(f"missing {entry!r}")
-    found.extend(
-        f"contains {bad!r}" for bad in item.get("must_not_contain", []) if bad.casefold() in text
-    )
-    found.extend(f"raw {bad!r}" for bad in item.get("must_not_contain_raw", []) if bad in raw)
-    return found
 
 
 class _Checker(HTMLParser):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Final
 import pytest
 
 from bot.domain.qa.intents import classify
-from bot.views.answers import answer_question_unguarded
+from bot.qa_eval import score
 from tests.qa.helpers import (
     CLOCKS,
     DEV_SET,
@@ -15,7 +15,6 @@ from tests.qa.helpers import (
     PARAPHRASED_SET,
     context,
     load_items,
-    problems,
 )
 
 if TYPE_CHECKING:
@@ -64,21 +63,12 @@ def _evaluate(path: Path, features: frozenset[str]) -> None:
         pytest.skip(f"question set not found: {path}")
     items = load_items(path)
     for now in CLOCKS:
-        ctx = context(now, features)
-        failures = {}
-        for item in items:
-            found = problems(item, answer_question_unguarded(item["text"], ctx))
-            if found:
-                failures[item["id"]] = found
-        unknown_violations = [
-            i["id"]
-            for i in items
-            if i["intent"] == "unknown"
-            and any(p.startswith("contains") for p in failures.get(i["id"], []))
-        ]
-        assert not unknown_violations, f"invented facts at {now}: {unknown_violations}"
+        result = score(items, context(now, features))
+        failures = {m.id: m.problems for m in result.misses}
+        assert not result.invented, f"invented facts at {now}: {result.invented}"
+        assert not result.unescaped, f"unescaped echoes at {now}: {result.unescaped}"
         bar = MIN_PASS_RATES.get(path.name, MIN_PASS_RATE)
-        assert 1 - len(failures) / len(items) >= bar, failures
+        assert result.rate >= bar, failures
         unexpected = set(failures) - ALLOWED_FAILURES[path.name]
         assert not unexpected, {k: failures[k] for k in unexpected}
 

@@ -6,6 +6,12 @@ formatting rules, and lets a driver play the users: ``send_text``, ``press_butto
 ``set_bot_blocked``, groups and channels with member status and rights (``add_group``,
 ``add_channel``, ``set_member``, ``set_bot_member``), inline queries, forwarded channel posts,
 fault injection and flood emulation (20 messages per minute in a group or channel).
+Webhooks as Telegram does them: ``setWebhook`` (``secret_token``, ``allowed_updates``,
+``drop_pending_updates``), ``deleteWebhook``, ``getWebhookInfo`` (with the last delivery
+error); while a webhook is set, ``getUpdates`` is refused with 409 and the updates are POSTed
+to its URL one at a time with the ``X-Telegram-Bot-Api-Secret-Token`` header, a non-2xx
+answer retried (``webhook_deliveries`` records every attempt). Unlike Telegram it also
+accepts ``http://`` URLs on the loopback address.
 
 Routes:
     ``/bot<token>/<method>``: the Bot API (GET or POST; query string, form, JSON, multipart).

@@ -124,6 +124,10 @@ async def run_demo(
                 api_url=sandbox.base_url,
                 database=path,
                 smtp=SmtpSettings.local(sink.host, sink.port, SINK_SENDER),
+                # Long polling against the sandbox, and no listener that could collide with
+                # a production bot's port on the same machine.
+                http=None,
+                webhook=None,
             )
             app = build_application(demo_settings, seed_demo=True)
             async with running(app, drop_pending_updates=True):

@@ -1,7 +1,9 @@
-"""Who blocked the bot: Telegram says so with a ``my_chat_member`` update (and 403 on sends).
+"""Who blocked or removed the bot: Telegram says so with ``my_chat_member`` (and 403 on sends).
 
 A person who blocks the bot gets nothing more until they come back; unblocking and /start
-count as coming back.
+count as coming back. A group or channel that removes the bot (or takes away a channel's
+right to post) ends its subscriptions at once: nothing more is sent there, and its admins
+choose its topics afresh if they add the bot again.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from telegram import ChatMember
+from telegram import ChatMember, ChatMemberAdministrator
 from telegram.ext import ChatMemberHandler
 
 if TYPE_CHECKING:
@@ -27,9 +29,12 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
 
 
 async def track_block(update: Update, context: BotContext) -> None:
-    """Record that a person blocked or unblocked the bot in their private chat."""
+    """Record that a person blocked or unblocked the bot, or a group or channel removed it."""
     change = update.my_chat_member
-    if change is None or change.chat.type != change.chat.PRIVATE:
+    if change is None:
+        return
+    if change.chat.type != change.chat.PRIVATE:
+        await track_removal(update, context)
         return
     store = context.services.stores.subscriptions
     now = context.services.clock.now()
@@ -38,3 +43,25 @@ async def track_block(update: Update, context: BotContext) -> None:
             log.info("A subscriber blocked the bot (update %s)", update.update_id)
     elif change.new_chat_member.status == ChatMember.MEMBER:
         await store.mark_active(change.chat.id, now=now)
+
+
+async def track_removal(update: Update, context: BotContext) -> None:
+    """End a group's or channel's subscriptions when the bot may no longer write there."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    member = change.new_chat_member
+    gone = member.status in (ChatMember.BANNED, ChatMember.LEFT) or (
+        member.status == ChatMember.RESTRICTED and not getattr(member, "is_member", True)
+    )
+    if change.chat.type == change.chat.CHANNEL and not gone:
+        # A channel takes only its admins' posts: an admin without the right to post is out.
+        gone = (
+            not (isinstance(member, ChatMemberAdministrator) and member.can_post_messages)
+            and member.status != ChatMember.OWNER
+        )
+    if gone and await context.services.stores.subscriptions.end_chat(change.chat.id):
+        log.info(
+            "Removed from a group or channel: its subscriptions ended (update %s)",
+            update.update_id,
+        )

@@ -1,4 +1,8 @@
-"""Free text in private chats: members' questions answered from the alliance's data.
+"""Free text: members' questions answered from the alliance's data.
+
+In a private chat every text is a question. In a group only a text addressed to the bot is:
+one that mentions it (``@botname …``) or replies to one of its messages; the mention is taken
+out before the text is read. Everything else said in a group is the members' conversation.
 
 A clear wish to stop reminders ("Bitte melden Sie mich von allen Erinnerungen ab") is
 carried out exactly as /stopp would do it, with one tap to undo; a wish about one network
@@ -10,8 +14,10 @@ text only, cut to 500 characters, no user or chat id, deleted after 30 days.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
+from telegram import Message, MessageEntity
 from telegram.ext import MessageHandler, filters
 
 from bot.domain.qa.intents import TOPIC_WISH
@@ -32,20 +38,65 @@ if TYPE_CHECKING:
     from bot.domain.qa.intents import Understanding
     from bot.views.common import RenderContext
 
-QUESTION = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+
+class _AddressedToBot(filters.MessageFilter):
+    """A message that mentions the bot or replies to one of its messages."""
+
+    __slots__ = ()
+
+    def filter(self, message: Message) -> bool:
+        return addressed_to_bot(message)
+
+
+def addressed_to_bot(message: Message) -> bool:
+    """Tell whether a group message mentions the bot or replies to one of its messages."""
+    bot = message.get_bot()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+        return True
+    return mentions_bot(message)
+
+
+def mentions_bot(message: Message) -> bool:
+    """Tell whether a message mentions the bot by @username or as a text mention."""
+    bot = message.get_bot()
+    for entity, text in message.parse_entities(
+        [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    ).items():
+        if entity.type == MessageEntity.TEXT_MENTION:
+            if entity.user is not None and entity.user.id == bot.id:
+                return True
+        elif text[1:].lower() == (bot.username or "").lower():
+            return True
+    return False
+
+
+def without_mention(text: str, username: str) -> str:
+    """Take the bot's @mention out of a question."""
+    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+QUESTION = TEXT & filters.ChatType.PRIVATE
+GROUP_QUESTION = TEXT & filters.ChatType.GROUPS & _AddressedToBot()
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """Return this feature's handlers in priority order."""
-    return [MessageHandler(QUESTION, answer)]
+    return [MessageHandler(QUESTION, answer), MessageHandler(GROUP_QUESTION, answer)]
 
 
 async def answer(update: Update, context: BotContext) -> None:
     """Answer a question typed in German (counted), or carry out a wish to stop reminders."""
     if (message := update.effective_message) is None or message.text is None:
         return
+    text = message.text
+    if message.chat.type != message.chat.PRIVATE:
+        text = without_mention(text, context.bot.username or "")
+        if not text:
+            return
     ctx = await context.render_context()
-    understanding = understand(message.text, ctx)
+    understanding = understand(text, ctx)
     if (
         understanding is not None
         and understanding.intent == "unsubscribe"
@@ -57,7 +108,7 @@ async def answer(update: Update, context: BotContext) -> None:
         if done is not None:
             await send_replies(update, [done])
             return
-    replies = answer_question(message.text, ctx)
+    replies = answer_question(text, ctx)
     await send_replies(update, replies)
     await _count(context, replies)
     if any(r.unanswered for r in replies):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from telegram import Message
+from telegram import Message, ReplyParameters
 from telegram.error import BadRequest
 
 if TYPE_CHECKING:
@@ -19,12 +19,25 @@ log = logging.getLogger(__name__)
 
 
 async def send_replies(update: Update, replies: Sequence[Reply]) -> None:
-    """Send each reply as a new message in the update's chat."""
+    """Send each reply as a new message in the update's chat.
+
+    In a group the first reply quotes the message it answers, so that it is clear whose
+    question it answers among the members' conversation.
+    """
     message = update.effective_message
     if message is None:
         return
+    quote = message.chat.type != message.chat.PRIVATE
     for reply in replies:
-        await message.reply_text(reply.text, reply_markup=reply.markup(), do_quote=False)
+        if quote:
+            # The question may be deleted meanwhile: then the answer goes out unquoted.
+            where = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+            await message.reply_text(
+                reply.text, reply_markup=reply.markup(), reply_parameters=where
+            )
+            quote = False
+        else:
+            await message.reply_text(reply.text, reply_markup=reply.markup(), do_quote=False)
 
 
 async def show_in_place(query: CallbackQuery, reply: Reply) -> None:

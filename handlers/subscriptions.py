@@ -1,7 +1,9 @@
-"""/abo and /stopp: what a person follows, toggled in one panel; everything off in one step.
+"""/abo and /stopp: what a chat follows, toggled in one panel; everything off in one step.
 
-Subscribing is always the person's own explicit action: a toggle in /abo or a one-tap
-"Abonnieren" on a card or an answer. Only private chats subscribe.
+Subscribing is always an explicit action: a toggle in /abo or a one-tap "Abonnieren" on a
+card or an answer. A private chat follows for the person; a group follows for its members,
+changed only by its administrators (``handlers.guards.subscriber_chat``); a connected channel's
+panel is shown in an alliance admin's private chat, its buttons naming the channel.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.views import callbacks, panels
-from handlers.guards import private_chat
+from handlers.guards import SubscriberChat, subscriber_chat
 from handlers.respond import send_replies, show_in_place
 from storage.subscriptions import Subscription, Topic, UnknownTarget
 
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from bot.context import BotContext
     from bot.views.replies import Reply
     from storage.subscriptions import Subscriber
+
+AT: Final = callbacks.FOR_CHAT_PATTERN  # a channel's panel names the channel first
 
 SLUG: Final = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 CODE: Final = (
@@ -36,13 +40,13 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     return [
         CommandHandler("abo", show_subscriptions),
         CommandHandler("stopp", ask_stop),
-        CallbackQueryHandler(open_panel, pattern=rf"^{re.escape(callbacks.SUB_OPEN)}$"),
-        CallbackQueryHandler(toggle, pattern=rf"^{re.escape(callbacks.SUB_TOGGLE)}{CODE}$"),
+        CallbackQueryHandler(open_panel, pattern=rf"^{AT}{re.escape(callbacks.SUB_OPEN)}$"),
+        CallbackQueryHandler(toggle, pattern=rf"^{AT}{re.escape(callbacks.SUB_TOGGLE)}{CODE}$"),
         CallbackQueryHandler(subscribe, pattern=rf"^{re.escape(callbacks.SUB_ADD)}{CODE}$"),
-        CallbackQueryHandler(ask_stop_in_place, pattern=rf"^{callbacks.SUB_STOP_ASK}$"),
-        CallbackQueryHandler(stop_all, pattern=rf"^{callbacks.SUB_STOP_YES}$"),
-        CallbackQueryHandler(open_panel, pattern=rf"^{callbacks.SUB_STOP_NO}$"),
-        CallbackQueryHandler(undo_stop, pattern=rf"^{callbacks.SUB_UNDO}$"),
+        CallbackQueryHandler(ask_stop_in_place, pattern=rf"^{AT}{callbacks.SUB_STOP_ASK}$"),
+        CallbackQueryHandler(stop_all, pattern=rf"^{AT}{callbacks.SUB_STOP_YES}$"),
+        CallbackQueryHandler(open_panel, pattern=rf"^{AT}{callbacks.SUB_STOP_NO}$"),
+        CallbackQueryHandler(undo_stop, pattern=rf"^{AT}{callbacks.SUB_UNDO}$"),
     ]
 
 
@@ -91,62 +95,68 @@ async def subscriber_of(context: BotContext, chat_id: int) -> Subscriber | None:
     )
 
 
-async def panel(context: BotContext, chat_id: int) -> Reply:
-    """Render the /abo panel for a chat."""
+async def panel(context: BotContext, target: SubscriberChat) -> Reply:
+    """Render the /abo panel for a chat (headed for a group or channel)."""
     ctx = await context.render_context()
-    subscriber = await context.services.stores.subscriptions.get(
-        chat_id, now=context.services.clock.now()
-    )
-    return panels.subscriptions_panel(
+    subscriber = await subscriber_of(context, target.chat_id)
+    reply = panels.subscriptions_panel(
         ctx,
         followed_codes(subscriber),
         blocked=subscriber is not None and subscriber.status == "blocked",
     )
+    return target.present(ctx, reply)
+
+
+def own_data(data: str | None) -> str:
+    """Return a button's data without the chat a channel's panel puts in front."""
+    return callbacks.split_chat(data or "")[1]
 
 
 async def show_subscriptions(update: Update, context: BotContext) -> None:
-    """Show what the person follows, as toggles."""
-    if (chat_id := await private_chat(update, context)) is None:
+    """Show what the chat follows, as toggles."""
+    if (target := await subscriber_chat(update, context, change=False)) is None:
         return
-    await send_replies(update, [await panel(context, chat_id)])
+    await send_replies(update, [await panel(context, target)])
 
 
 async def open_panel(update: Update, context: BotContext) -> None:
     """Show the /abo panel in place of the pressed message."""
     if (query := update.callback_query) is None:
         return
-    if (chat_id := await private_chat(update, context)) is None:
+    if (target := await subscriber_chat(update, context, change=True)) is None:
         return
-    await show_in_place(query, await panel(context, chat_id))
+    await show_in_place(query, await panel(context, target))
 
 
 async def toggle(update: Update, context: BotContext) -> None:
     """Follow or unfollow what the pressed toggle names, and update the panel."""
     if (query := update.callback_query) is None or query.data is None:
         return
-    if (chat_id := await private_chat(update, context)) is None:
+    if (target := await subscriber_chat(update, context, change=True)) is None:
         return
-    subscription = parse_code(query.data.removeprefix(callbacks.SUB_TOGGLE))
+    subscription = parse_code(own_data(query.data).removeprefix(callbacks.SUB_TOGGLE))
     store = context.services.stores.subscriptions
     try:
-        await store.toggle(chat_id, subscription, now=context.services.clock.now())
+        await store.toggle(target.chat_id, subscription, now=context.services.clock.now())
     except UnknownTarget:
         await query.answer(context.gettext("I no longer know this network or meeting."))
         return
-    await show_in_place(query, await panel(context, chat_id))
+    await show_in_place(query, await panel(context, target))
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
     """Follow what a one-tap "Abonnieren" button names; the pressed message stays."""
     if (query := update.callback_query) is None or query.data is None:
         return
-    if (chat_id := await private_chat(update, context)) is None:
+    if (target := await subscriber_chat(update, context, change=True)) is None:
         return
     _ = context.gettext
     subscription = parse_code(query.data.removeprefix(callbacks.SUB_ADD))
     store = context.services.stores.subscriptions
     try:
-        added = await store.subscribe(chat_id, subscription, now=context.services.clock.now())
+        added = await store.subscribe(
+            target.chat_id, subscription, now=context.services.clock.now()
+        )
     except UnknownTarget:
         await query.answer(_("I no longer know this network or meeting."), show_alert=True)
         return
@@ -157,48 +167,49 @@ async def subscribe(update: Update, context: BotContext) -> None:
     await query.answer(text, show_alert=True)
 
 
-async def ask_stop(update: Update, context: BotContext) -> None:
-    """Ask before unsubscribing from everything."""
-    if (chat_id := await private_chat(update, context)) is None:
-        return
-    subscriber = await context.services.stores.subscriptions.get(
-        chat_id, now=context.services.clock.now()
-    )
+async def _stop_question(context: BotContext, target: SubscriberChat) -> Reply:
+    """Render /stopp's question for a chat."""
+    subscriber = await subscriber_of(context, target.chat_id)
     count = len(subscriber.subscriptions) if subscriber else 0
     ctx = await context.render_context()
-    await send_replies(update, [panels.stop_confirm_reply(ctx, count)])
+    return target.present(ctx, panels.stop_confirm_reply(ctx, count))
+
+
+async def ask_stop(update: Update, context: BotContext) -> None:
+    """Ask before unsubscribing from everything."""
+    if (target := await subscriber_chat(update, context, change=False)) is None:
+        return
+    await send_replies(update, [await _stop_question(context, target)])
 
 
 async def ask_stop_in_place(update: Update, context: BotContext) -> None:
     """Ask before unsubscribing from everything, in place of the pressed message."""
     if (query := update.callback_query) is None:
         return
-    if (chat_id := await private_chat(update, context)) is None:
+    if (target := await subscriber_chat(update, context, change=True)) is None:
         return
-    subscriber = await context.services.stores.subscriptions.get(
-        chat_id, now=context.services.clock.now()
-    )
-    count = len(subscriber.subscriptions) if subscriber else 0
-    await show_in_place(query, panels.stop_confirm_reply(await context.render_context(), count))
+    await show_in_place(query, await _stop_question(context, target))
 
 
 async def stop_all(update: Update, context: BotContext) -> None:
     """Unsubscribe from everything, keeping an undo."""
     if (query := update.callback_query) is None:
         return
-    if (chat_id := await private_chat(update, context)) is None:
+    if (target := await subscriber_chat(update, context, change=True)) is None:
         return
     store = context.services.stores.subscriptions
-    removed = await store.stop_all(chat_id, now=context.services.clock.now())
-    await show_in_place(query, panels.stopped_reply(await context.render_context(), removed))
+    removed = await store.stop_all(target.chat_id, now=context.services.clock.now())
+    ctx = await context.render_context()
+    await show_in_place(query, target.present(ctx, panels.stopped_reply(ctx, removed)))
 
 
 async def undo_stop(update: Update, context: BotContext) -> None:
     """Restore what /stopp removed."""
     if (query := update.callback_query) is None:
         return
-    if (chat_id := await private_chat(update, context)) is None:
+    if (target := await subscriber_chat(update, context, change=True)) is None:
         return
     store = context.services.stores.subscriptions
-    restored = await store.undo_stop(chat_id, now=context.services.clock.now())
-    await show_in_place(query, panels.restored_reply(await context.render_context(), restored))
+    restored = await store.undo_stop(target.chat_id, now=context.services.clock.now())
+    ctx = await context.render_context()
+    await show_in_place(query, target.present(ctx, panels.restored_reply(ctx, restored)))

@@ -431,6 +431,24 @@ UNANSWERED: Final = Migration(
     ),
 )
 
+# Channels an alliance admin connected (/kanal_verbinden). A channel follows topics as a
+# subscriber with its (negative) chat id; groups need no row of their own. Ending a chat's
+# subscriptions (the bot removed, /kanal_trennen) deletes its subscriber row, and with it this.
+GROUPS_CHANNELS: Final = Migration(
+    "0010_groups_channels",
+    (
+        """
+        CREATE TABLE channels (
+            chat_id INTEGER PRIMARY KEY REFERENCES subscribers (chat_id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            username TEXT,
+            connected_by INTEGER NOT NULL,
+            connected_at TEXT NOT NULL,
+            CHECK (chat_id < 0)
+        )""",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -439,6 +457,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     MEMBERS,
     STATS,
     UNANSWERED,
+    GROUPS_CHANNELS,
 )
 
 

@@ -1,16 +1,22 @@
 """Who follows what, with their reminder settings; every change re-plans their reminders.
 
-A subscriber is a private chat (chat id == user id). Topics: a network (target = slug),
-"meetings" (every network meeting and every alliance-wide event, i.e. one without a host
-network), "news" (broadcasts of a later issue), one event (target = event id, listed until
-the event is over) and "weekly" (the Monday preview). Each write runs in one transaction
-together with the reminder planning of :mod:`storage.reminders`; ``now`` always comes from
-the caller (the bot's injectable clock).
+A subscriber is a chat: a private chat (chat id == user id), a group or a channel. Topics:
+a network (target = slug), "meetings" (every network meeting and every alliance-wide event,
+i.e. one without a host network), "news" (broadcasts of a later issue), one event
+(target = event id, listed until the event is over) and "weekly" (the Monday preview). Each
+write runs in one transaction together with the reminder planning of
+:mod:`storage.reminders`; ``now`` always comes from the caller (the bot's injectable clock).
 
 Blocked chats: :meth:`SubscriptionStore.mark_blocked` deletes their pending reminders and
 skips their pending outbox rows, since nothing is owed to someone who blocked the bot;
 :meth:`SubscriptionStore.mark_active` (``/start``) re-plans, so they get only reminders
 still ahead. Their subscriptions and settings stay.
+
+Groups and channels subscribe with their negative chat ids like anyone else. When the bot
+leaves one (``my_chat_member``, a 403 on a send, ``/kanal_trennen``), :meth:`end_chat` ends
+its subscriptions at once; a group or channel is never merely "blocked", as only its admins
+can bring the bot back, and they then choose its topics afresh. Connected channels have a row
+in ``channels`` (:meth:`connect_channel`), deleted with the subscriber.
 
 Event subscriptions whose event is over are hidden by :meth:`SubscriptionStore.get` (it
 takes ``now``); the rows stay until the chat changes its subscriptions or is deleted.
@@ -54,6 +60,7 @@ if TYPE_CHECKING:
 
 SubscriberStatus = Literal["active", "blocked"]
 SKIP_BLOCKED: Final = "recipient blocked the bot"
+SKIP_ENDED: Final = "the bot left the group or channel"
 
 SQL_SUBSCRIBER: Final = "SELECT * FROM subscribers WHERE chat_id = ?"
 SQL_SUBSCRIPTIONS: Final = (
@@ -89,6 +96,12 @@ WHERE s.status = 'active' AND EXISTS (SELECT 1 FROM subscriptions AS x WHERE x.c
 SQL_DELETE_PENDING: Final = "DELETE FROM reminders WHERE chat_id = ? AND status = 'pending'"
 SQL_DELETE_SUBSCRIBER: Final = "DELETE FROM subscribers WHERE chat_id = ?"
 SQL_DELETE_OUTBOX: Final = "DELETE FROM outbox WHERE chat_id = ?"
+SQL_CONNECT_CHANNEL: Final = """
+INSERT INTO channels (chat_id, title, username, connected_by, connected_at)
+VALUES (:chat_id, :title, :username, :by, :now)
+ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, username = excluded.username"""
+SQL_CHANNEL: Final = "SELECT * FROM channels WHERE chat_id = ?"
+SQL_CHANNELS: Final = "SELECT * FROM channels ORDER BY title COLLATE NOCASE, chat_id"
 
 
 class Topic(StrEnum):
@@ -141,6 +154,17 @@ class Subscriber:
     # Whether a /stopp can be undone (its snapshot is kept).
     stopped: bool
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A channel an alliance admin connected; it follows topics under its chat id."""
+
+    chat_id: int
+    title: str
+    username: str | None
+    connected_by: int
+    connected_at: datetime
 
 
 def covers(subscription: Subscription, event: Event) -> bool:
@@ -283,8 +307,11 @@ class SubscriptionStore:
         """Record that a chat blocked the bot; True if its status changed.
 
         Its pending reminders are deleted and its pending outbox rows skipped; an unknown chat
-        is not recorded.
+        is not recorded. A group or channel (negative id) that refused a message has removed
+        the bot: its subscriptions end (see :meth:`end_chat`).
         """
+        if chat_id < 0:
+            return await self.end_chat(chat_id)
         async with self._db.transaction():
             params = {"chat_id": chat_id, "status": "blocked", "blocked_at": utc_text(now)}
             if await self._db.execute(SQL_SET_STATUS, {**params, "now": utc_text(now)}) == 0:
@@ -306,6 +333,45 @@ class SubscriptionStore:
             await self._db.execute(SQL_DELETE_PENDING, (chat_id,))
             await plan_subscriber(self._db, chat_id, now=now, tz=self._tz)
             return True
+
+    async def end_chat(self, chat_id: int) -> bool:
+        """End a group's or channel's subscriptions: nothing more is sent there.
+
+        The subscriber row goes (with its subscriptions, reminders and channel row); pending
+        outbox rows are skipped, sent ones stay for the circulars' reports. True if the chat
+        followed anything or was a connected channel.
+        """
+        async with self._db.transaction():
+            await skip_pending(self._db, chat_id, reason=SKIP_ENDED)
+            return await self._db.execute(SQL_DELETE_SUBSCRIBER, (chat_id,)) == 1
+
+    async def connect_channel(
+        self, chat_id: int, *, title: str, username: str | None, by: int, now: datetime
+    ) -> bool:
+        """Connect a channel (or update its title); True if it was not connected before."""
+        if chat_id >= 0:
+            raise ValueError("channel chat ids are negative")
+        async with self._db.transaction():
+            known = await self._db.fetchone(SQL_CHANNEL, (chat_id,)) is not None
+            await self._ensure(chat_id, now=now)
+            params = {
+                "chat_id": chat_id,
+                "title": title,
+                "username": username,
+                "by": by,
+                "now": utc_text(now),
+            }
+            await self._db.execute(SQL_CONNECT_CHANNEL, params)
+            return not known
+
+    async def channel(self, chat_id: int) -> Channel | None:
+        """Return a connected channel, or None."""
+        row = await self._db.fetchone(SQL_CHANNEL, (chat_id,))
+        return None if row is None else _channel(row)
+
+    async def channels(self) -> list[Channel]:
+        """Return the connected channels by title."""
+        return [_channel(row) for row in await self._db.fetchall(SQL_CHANNELS)]
 
     async def delete_chat(self, chat_id: int) -> bool:
         """Delete everything stored about a chat (subscriptions, reminders, outbox rows)."""
@@ -373,3 +439,13 @@ class SubscriptionStore:
             if s.topic != Topic.EVENT
             or ((e := events.get(s.target)) is not None and not event_is_over(e, now, self._tz))
         ]
+
+
+def _channel(row: sqlite3.Row) -> Channel:
+    return Channel(
+        chat_id=int(row["chat_id"]),
+        title=str(row["title"]),
+        username=None if row["username"] is None else str(row["username"]),
+        connected_by=int(row["connected_by"]),
+        connected_at=datetime.fromisoformat(row["connected_at"]),
+    )

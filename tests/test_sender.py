@@ -28,6 +28,7 @@ from bot.delivery.sender import (
     retry_after_seconds,
     sends_message,
 )
+from bot.sandbox.flood import FloodControl
 from bot.views.replies import Button, Reply
 
 if TYPE_CHECKING:
@@ -163,6 +164,28 @@ async def test_per_chat_interval(time_: FakeTime, recorder: Recorder) -> None:
     assert recorder.times(7) == pytest.approx([0.0, 1.0, 2.0])
     await time_.run(*(send(budget, recorder, -100) for _ in range(3)))
     assert recorder.times(-100) == pytest.approx([2.0, 5.0, 8.0])
+
+
+async def test_groups_and_channels_stay_within_twenty_per_minute(
+    time_: FakeTime, recorder: Recorder
+) -> None:
+    """Pushes to a group and a channel meet Telegram's group limit (the sandbox's buckets)."""
+    flood = FloodControl(clock=time_.monotonic)
+    budget = budget_on(time_)
+    group, channel = -100, -1001234567890
+    chats = [group, channel, 7] * 30
+
+    async def checked(chat: int) -> None:
+        await send(budget, recorder, chat)
+        assert flood.acquire(chat) is None, f"Telegram would refuse a push to {chat}"
+
+    await time_.run(*(checked(chat) for chat in chats))
+    assert flood.refusals == 0
+    for chat in (group, channel):
+        times = recorder.times(chat)
+        assert len(times) == 30
+        # No window of a minute holds more than 20 of them.
+        assert all(sum(1 for t in times if start <= t < start + 60) <= 20 for start in times)
 
 
 async def test_waiting_chat_does_not_hold_up_others(time_: FakeTime, recorder: Recorder) -> None:

@@ -89,3 +89,33 @@ ACCOUNT_UNLINK: Final = "acct:unlink"
 ACCOUNT_CANCEL: Final = "acct:cancel"
 PRIVACY_DELETE_YES: Final = "privacy:delete:yes"
 PRIVACY_DELETE_NO: Final = "privacy:delete:no"
+
+
+# A panel shown in one chat for another (a channel's /abo in the admin's private chat) carries
+# that chat's id in front of the panel's own data: "c:<chat id>:" + data. Buttons whose data
+# then passes 64 bytes are left out of such a panel (long event ids only).
+FOR_CHAT: Final = "c:"
+FOR_CHAT_PATTERN: Final = r"(?:c:-\d{1,20}:)?"
+# Channels: /kanal_trennen's choice of a connected channel.
+CHANNEL_END: Final = "chan:end:"  # + chat id
+
+
+def for_chat(chat_id: int, data: str) -> str:
+    """Return callback data that acts on ``chat_id`` instead of the chat of the message."""
+    return f"{FOR_CHAT}{chat_id}:{data}"
+
+
+def split_chat(data: str) -> tuple[int | None, str]:
+    """Return the chat a callback names (None: the message's chat) and the panel's own data."""
+    if not data.startswith(FOR_CHAT):
+        return None, data
+    head, _, rest = data.removeprefix(FOR_CHAT).partition(":")
+    try:
+        return int(head), rest
+    except ValueError:
+        return None, data
+
+
+def channel_end(chat_id: int) -> str:
+    """Return the callback data that disconnects a channel."""
+    return f"{CHANNEL_END}{chat_id}"

@@ -19,6 +19,7 @@ from bot.views.common import (
     button_label,
     button_rows,
     command,
+    esc,
     event_button,
     fit,
     format_list,
@@ -326,3 +327,28 @@ def restored_reply(ctx: RenderContext, restored: int) -> Reply:
             restored,
         ).format(count=restored)
     return Reply(text, ((Button(_("Show subscriptions"), data=callbacks.SUB_OPEN),),))
+
+
+def for_group(ctx: RenderContext, reply: Reply, title: str) -> Reply:
+    """Head a panel shown in a group with the group's name (its admins change it)."""
+    head = ctx.tr.gettext("Subscriptions of the group {title}").format(title=esc(title, 100))
+    note = ctx.tr.gettext("Only the group's administrators can change them.")
+    return Reply(fit([f"<b>{head}</b>", note, reply.text]), reply.buttons)
+
+
+def for_channel(ctx: RenderContext, reply: Reply, chat_id: int, title: str) -> Reply:
+    """Head a channel's panel (shown in an admin's private chat); its buttons name the channel.
+
+    Buttons whose callback data would pass 64 bytes with the channel's id are left out.
+    """
+    head = ctx.tr.gettext("Subscriptions of the channel {title}").format(title=esc(title, 100))
+    rows: list[tuple[Button, ...]] = []
+    for row in reply.buttons:
+        kept = tuple(
+            Button(b.label, data=callbacks.for_chat(chat_id, b.data)) if b.data is not None else b
+            for b in row
+            if b.data is None or _fits(callbacks.for_chat(chat_id, b.data))
+        )
+        if kept:
+            rows.append(kept)
+    return Reply(fit([f"<b>{head}</b>", reply.text]), tuple(rows))

@@ -326,6 +326,39 @@ async def test_delete_chat(
     assert not await subs.delete_chat(CHAT)
 
 
+GROUP: Final = -1001500000001
+
+
+async def test_group_and_channel_end(
+    db: Database, subs: SubscriptionStore, reminders: ReminderStore
+) -> None:
+    """A group or channel that removed the bot: subscriptions, reminders, channel row end."""
+    await subs.subscribe(GROUP, MEETINGS, now=NOW)
+    assert await subs.connect_channel(GROUP, title="News", username="news", by=CHAT, now=NOW)
+    assert not await subs.connect_channel(GROUP, title="Neu", username=None, by=CHAT, now=NOW)
+    channel = await subs.channel(GROUP)
+    assert channel is not None
+    assert (channel.title, channel.username, channel.connected_by) == ("Neu", None, CHAT)
+    assert [c.chat_id for c in await subs.channels()] == [GROUP]
+    await db.execute(
+        "INSERT INTO outbox (chat_id, kind, payload, due_at, created_at) "
+        "VALUES (?, 'weekly', '{}', '2027', '2027')",
+        (GROUP,),
+    )
+    assert await reminders.pending_for(GROUP) != []
+    # A 403 from a group or channel ends it like the my_chat_member update does.
+    assert await subs.mark_blocked(GROUP, now=NOW)
+    assert await subs.get(GROUP) is None
+    assert await subs.channel(GROUP) is None
+    assert await reminders.pending_for(GROUP) == []
+    row = await db.fetchone("SELECT status FROM outbox WHERE chat_id = ?", (GROUP,))
+    assert row is not None
+    assert row["status"] == "skipped"  # kept for reports, never sent
+    assert not await subs.end_chat(GROUP)
+    with pytest.raises(ValueError, match="negative"):
+        await subs.connect_channel(CHAT, title="x", username=None, by=CHAT, now=NOW)
+
+
 async def event(db: Database, event_id: str) -> Event:
     """Return an event from the catalog."""
     found = (await CatalogStore(db).load()).event(event_id)

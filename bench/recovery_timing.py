@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, running, services_of
-from bot.config import Settings, SmtpSettings
+from bot.config import Settings
+from bot.delivery.mail import SmtpSettings
 from bot.domain.clock import ManualClock
 from bot.sandbox import Sandbox
 from bot.sandbox.mailsink import SINK_SENDER, MailSink

@@ -24,7 +24,7 @@ from bot.delivery.dispatch import (
     make_weekly_previews,
 )
 from bot.delivery.mail import MailQueue, SmtpSender
-from bot.delivery.sender import rate_limiter
+from bot.delivery.sender import SendBudget
 from bot.domain.account import FEATURE_ACCOUNT, Keyring, Passwords, load_key
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.schedule import WEEKLY_PREVIEW_TIME
@@ -137,7 +137,7 @@ def build_application(
         .concurrent_updates(
             PerChatUpdateProcessor(tr=services.tr, on_update=services.metrics.updates.inc)
         )
-        .rate_limiter(rate_limiter(settings, services.metrics))
+        .rate_limiter(SendBudget(settings.send_rate, metrics=services.metrics))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

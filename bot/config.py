@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.delivery.mail import SmtpSecurity, SmtpSettings
 from bot.domain.account import HashCost
 from bot.domain.schedule import DEFAULT_QUIET_HOURS, QuietHours, default_quiet_hours
 from bot.domain.text import N_
@@ -34,7 +35,6 @@ TOKEN_PATTERN: Final = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_SEND_RATE: Final = 30.0  # Telegram's bulk limit: about 30 messages per second
 MAX_SEND_RATE: Final = 1000.0
-SmtpSecurity = Literal["none", "starttls", "tls"]
 SMTP_SECURITY: Final[tuple[SmtpSecurity, ...]] = ("none", "starttls", "tls")
 SMTP_DEFAULT_PORTS: Final[dict[SmtpSecurity, int]] = {"none": 25, "starttls": 587, "tls": 465}
 MIN_SECRET_KEY: Final = 32
@@ -69,23 +69,6 @@ def default_database_path() -> Path:
     """Return where the database lives when NETZWERKBOT_DATABASE is unset."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "netzwerkbot" / "netzwerkbot.sqlite3"
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how the bot sends e-mail (codes and confirmations)."""
-
-    host: str
-    sender: str
-    port: int = 587
-    security: SmtpSecurity = "starttls"
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)  # never printed
-
-    @classmethod
-    def local(cls, host: str, port: int, sender: str) -> SmtpSettings:
-        """Return settings for a local SMTP server without TLS or login (demo and tests)."""
-        return cls(host=host, port=port, sender=sender, security="none")
 
 
 @dataclass(frozen=True)

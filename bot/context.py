@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.metrics import Metrics, Pulse
+from bot.delivery.metrics import Metrics, Pulse
 from bot.views.common import RenderContext
 
 if TYPE_CHECKING:

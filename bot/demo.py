@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
 from bot.app import build_application, running, services_of
-from bot.config import SmtpSettings
+from bot.delivery.mail import SmtpSettings
 from bot.domain.clock import SystemClock
 from bot.i18n import translator
 from bot.sandbox import Sandbox

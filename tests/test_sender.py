@@ -6,6 +6,7 @@ import asyncio
 import heapq
 import itertools
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from telegram.error import RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import BaseRequest
 
+from bot.app import build_application
 from bot.config import Settings
 from bot.delivery.sender import (
     BULK,
@@ -24,7 +26,6 @@ from bot.delivery.sender import (
     PushResult,
     SendBudget,
     push,
-    rate_limiter,
     retry_after_seconds,
     sends_message,
 )
@@ -33,6 +34,7 @@ from bot.views.replies import Button, Reply
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable
+    from pathlib import Path
 
     from telegram.request import RequestData
 
@@ -365,10 +367,17 @@ async def test_rate_zero_never_waits(time_: FakeTime, recorder: Recorder) -> Non
     assert recorder.times()[200:] == pytest.approx([0.0, 2.0, 2.0])  # the lane pauses
 
 
-def test_rate_limiter_from_settings() -> None:
-    """The helper builds the budget from NETZWERKBOT_SEND_RATE."""
-    assert rate_limiter(Settings(send_rate=12.5)).rate == 12.5
-    assert rate_limiter(Settings()).rate == 30
+@pytest.mark.parametrize(("rate", "expected"), [(12.5, 12.5), (None, 30)])
+def test_the_application_budget_follows_the_setting(
+    tmp_path: Path, rate: float | None, expected: float
+) -> None:
+    """The application's rate limiter is a SendBudget at NETZWERKBOT_SEND_RATE."""
+    settings = Settings(token="1:x", database=tmp_path / "bot.sqlite3")
+    if rate is not None:
+        settings = replace(settings, send_rate=rate)
+    limiter = build_application(settings).bot.rate_limiter
+    assert isinstance(limiter, SendBudget)
+    assert limiter.rate == expected
 
 
 def test_invalid_arguments() -> None:

@@ -43,9 +43,9 @@ if TYPE_CHECKING:
 
     from telegram.ext import ExtBot
 
+    from bot.delivery.metrics import Metrics
     from bot.domain.clock import Clock
     from bot.i18n import Translator
-    from bot.metrics import Metrics
     from storage.broadcasts import (
         AudienceParams,
         Broadcast,

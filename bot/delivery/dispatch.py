@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
     from telegram import Bot
 
+    from bot.delivery.metrics import Metrics, PushKind
     from bot.domain.models import Event
-    from bot.metrics import Metrics, PushKind
     from bot.views.common import RenderContext
     from bot.views.replies import Reply
     from storage.outbox import OutboxItem, OutboxStore

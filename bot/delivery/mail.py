@@ -12,24 +12,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Final, Literal, Protocol, TypeAlias
 
 import aiosmtplib
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from bot.config import SmtpSettings
-    from bot.metrics import Metrics
+    from bot.delivery.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT: Final = 30.0
 MAX_PENDING: Final = 1000
 STOP_TIMEOUT: Final = 10.0
+
+
+SmtpSecurity = Literal["none", "starttls", "tls"]
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how the bot sends e-mail (codes and confirmations)."""
+
+    host: str
+    sender: str
+    port: int = 587
+    security: SmtpSecurity = "starttls"
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)  # never printed
+
+    @classmethod
+    def local(cls, host: str, port: int, sender: str) -> SmtpSettings:
+        """Return settings for a local SMTP server without TLS or login (demo and tests)."""
+        return cls(host=host, port=port, sender=sender, security="none")
 
 
 @dataclass(frozen=True, slots=True)

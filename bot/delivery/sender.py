@@ -54,8 +54,7 @@ if TYPE_CHECKING:
 
     from telegram import Bot, InlineKeyboardMarkup, Message
 
-    from bot.config import Settings
-    from bot.metrics import Metrics
+    from bot.delivery.metrics import Metrics
     from bot.views.replies import Reply
     from storage.broadcasts import Content
 
@@ -405,11 +404,6 @@ class SendBudget(BaseRateLimiter[str]):
             self._paused_until = until
             log.info("Flood control: pushes paused for %.1f s", seconds)
         self._stamp(chat, seconds)
-
-
-def rate_limiter(settings: Settings, metrics: Metrics | None = None) -> SendBudget:
-    """Return the application's rate limiter for ``NETZWERKBOT_SEND_RATE``."""
-    return SendBudget(settings.send_rate, metrics=metrics)
 
 
 # ---------------------------------------------------------------------- one push

@@ -22,7 +22,7 @@ from aiohttp import web
 from telegram.request import BaseRequest
 
 from bot.context import SERVICES_KEY, Services
-from bot.metrics import Pulse, version
+from bot.delivery.metrics import Pulse, version
 from storage.stats import oldest_due_seconds
 
 if TYPE_CHECKING:

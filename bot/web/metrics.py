@@ -1,6 +1,6 @@
 """``/metrics``: the Prometheus text format, from the application's own registry.
 
-The counters live in ``bot.metrics.Metrics``; the gauges that need the database are read
+The counters live in ``bot.delivery.metrics.Metrics``; the gauges that need the database are read
 here, asynchronously and with cheap indexed queries (``storage.stats.gauges``), right before
 ``prometheus_client`` renders the registry, so the event loop never waits on SQL.
 """

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
     from bot.config import Settings, WebhookSettings
-    from bot.metrics import Metrics, Pulse
+    from bot.delivery.metrics import Metrics, Pulse
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 # Domain separation: the webhook secret is not the key that signs codes.

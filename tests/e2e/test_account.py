@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from bot import members_cli
 from bot.app import BotApp, build_application, running, services_of
-from bot.config import SmtpSettings
+from bot.delivery.mail import SmtpSettings
 from bot.domain.account import LIGHT_HASH_COST, key_file_for
 from bot.sandbox.mailsink import SINK_SENDER, MailSink
 from storage.members import MemberRow

@@ -39,6 +39,8 @@ ADMIN_COMMANDS: Final[tuple[Command, ...]] = (
     Command("termin_absagen", N_("Admin: cancel a meeting")),
     Command("rundschreiben", N_("Admin: send a circular to subscribers")),
     Command("rundschreiben_status", N_("Admin: running and planned circulars")),
+    Command("kanal_verbinden", N_("Admin: connect a channel that follows topics")),
+    Command("kanal_trennen", N_("Admin: disconnect a channel")),
     Command("admin_hinzufuegen", N_("Admin: add an admin (Telegram user id)")),
     Command("admin_entfernen", N_("Admin: remove an admin")),
     Command("protokoll", N_("Admin: latest admin actions")),

@@ -44,6 +44,12 @@ class Person:
         self.sandbox.send_message(self.user_id, **fields)
         return await self._new_since(before, replies, 10.0)
 
+    async def forward_post(self, channel_id: int, text: str) -> list[SentMessage]:
+        """Forward a channel's post to the bot; return the bot's new message."""
+        before = len(self.messages())
+        self.sandbox.forward_channel_post(self.user_id, channel_id, text)
+        return await self._new_since(before, 1, 10.0)
+
     async def press(self, label: str, message: SentMessage | None = None) -> None:
         """Press the first button whose label contains ``label`` (newest message first)."""
         candidates = [message] if message else list(reversed(self.messages()))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.views import catalog
+from bot.views.inline import DEEP_LINK_EVENT, DEEP_LINK_NETWORK
 from bot.views.replies import Reply
 from handlers.respond import send_replies, show_in_place
 
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
 
     from bot.context import BotContext
 
-DEEP_LINK_NETWORK: Final = "netzwerk_"
-DEEP_LINK_EVENT: Final = "termin_"
 WELCOME: Final = "start:welcome"
 
 

@@ -35,7 +35,8 @@ from telegram import MessageEntity
 from telegram.ext import ApplicationBuilder
 
 from bench.sending import FIRST_CHAT, SandboxProcess, row
-from storage.broadcasts import Audience, BroadcastStore, Content
+from bot.domain.circulars import Audience, Content
+from storage.broadcasts import BroadcastStore
 from storage.db import Database
 from storage.migrations import migrate
 

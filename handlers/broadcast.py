@@ -30,19 +30,20 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.delivery.broadcast import status_text
 from bot.delivery.sender import BULK, send_content
+from bot.domain.circulars import MAX_CAPTION, Audience, Content
 from bot.domain.parse import parse_date_time
+from bot.views.circulars import status_text
 from bot.views.replies import Button, Reply
 from handlers.guards import require_admin
-from storage.broadcasts import MAX_CAPTION, Audience, BroadcastError, Content
+from storage.broadcasts import BroadcastError
 
 if TYPE_CHECKING:
     from telegram import CallbackQuery, Message
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
-    from storage.broadcasts import Broadcast, Counts
+    from bot.domain.circulars import Broadcast, Counts
 
 PREFIX: Final = "bc:"
 CONVERSATION_TIMEOUT: Final = timedelta(minutes=30)

@@ -55,8 +55,8 @@ if TYPE_CHECKING:
     from telegram import Bot, InlineKeyboardMarkup, Message
 
     from bot.delivery.metrics import Metrics
+    from bot.domain.circulars import Content
     from bot.views.replies import Reply
-    from storage.broadcasts import Content
 
     Result = bool | dict[str, Any] | list[dict[str, Any]]
     Sleep = Callable[[float], Awaitable[None]]

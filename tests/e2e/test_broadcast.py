@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Final
 import pytest
 
 from bot.app import BotApp, build_application, running, services_of
+from bot.domain.circulars import Audience, Content
 from bot.sandbox.flood import counts_for_flood
 from handlers import broadcast as broadcast_handlers
-from storage.broadcasts import Audience, Content
 from storage.subscriptions import Subscription, Topic
 from tests.conftest import BERLIN
 from tests.e2e.conftest import Person

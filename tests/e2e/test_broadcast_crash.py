@@ -21,8 +21,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from bot.delivery.broadcast import MAX_IN_FLIGHT
+from bot.domain.circulars import Audience, Content
 from bot.sandbox import Sandbox
-from storage.broadcasts import Audience, BroadcastStore, Content
+from storage.broadcasts import BroadcastStore
 from storage.db import Database
 from storage.migrations import migrate
 from tests.conftest import REPO

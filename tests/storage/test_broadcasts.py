@@ -8,15 +8,8 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from storage.broadcasts import (
-    SKIP_CANCELLED,
-    SKIP_LEFT,
-    Audience,
-    BroadcastError,
-    BroadcastStore,
-    Content,
-    Counts,
-)
+from bot.domain.circulars import Audience, Content, Counts
+from storage.broadcasts import SKIP_CANCELLED, SKIP_LEFT, BroadcastError, BroadcastStore
 from storage.db import Database
 from storage.migrations import MIGRATIONS, migrate
 from storage.outbox import OutboxStore

@@ -60,7 +60,8 @@ from storage.broadcasts import BroadcastStore
 from storage.catalog import CatalogStore
 from storage.codes import AccountStore
 from storage.db import Database
-from storage.members import MemberStore
+from storage.ldap_directory import LdapDirectory
+from storage.members import MemberDirectory, MemberStore
 from storage.migrations import migrate
 from storage.outbox import OutboxStore
 from storage.reminders import ReminderStore
@@ -118,7 +119,11 @@ def build_application(
     # (deprecated int seconds) whenever a 429 arrives otherwise.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     protect_secret(settings.require_token())
-    protect_secrets(settings.secret_key, settings.smtp.password if settings.smtp else None)
+    protect_secrets(
+        settings.secret_key,
+        settings.smtp.password if settings.smtp else None,
+        settings.ldap.bind_password if settings.ldap else None,
+    )
     if settings.smtp is None:  # no e-mail, no codes: answers point to the website
         features -= {FEATURE_ACCOUNT}
     quiet_noisy_loggers()
@@ -206,7 +211,7 @@ async def _post_init(app: BotApp) -> None:
             reminders=ReminderStore(db),
             outbox=OutboxStore(db),
             admins=AdminStore(db, permanent=settings.admins),
-            members=MemberStore(db, passwords=Passwords(settings.hash_cost)),
+            members=_member_directory(settings, db),
             accounts=AccountStore(db),
             broadcasts=BroadcastStore(db),
             unanswered=UnansweredStore(db),
@@ -267,6 +272,7 @@ async def _post_shutdown(app: BotApp) -> None:
     if dispatcher is not None:
         await dispatcher.stop()
     if stores is not None:
+        stores.members.close()
         await stores.db.close()
 
 
@@ -307,6 +313,12 @@ async def stop_listener(app: BotApp) -> None:
     if services.listener is not None:
         listener, services.listener = services.listener, None
         await listener.stop()
+def _member_directory(settings: Settings, db: Database) -> MemberDirectory:
+    """Return the configured member directory: the embedded one or LDAP."""
+    if settings.directory == "ldap" and settings.ldap is not None:
+        log.info("The member directory is LDAP")
+        return LdapDirectory(db, settings.ldap)
+    return MemberStore(db, passwords=Passwords(settings.hash_cost))
 
 
 def _start_accounts(services: Services) -> None:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +23,13 @@ from bot.delivery.mail import SmtpSecurity, SmtpSettings
 from bot.domain.account import HashCost
 from bot.domain.schedule import DEFAULT_QUIET_HOURS, QuietHours, default_quiet_hours
 from bot.domain.text import N_
+from storage.ldap_directory import (
+    DEFAULT_TIMEOUT,
+    LdapConfigError,
+    LdapOptions,
+    check_filter,
+    parse_url,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -47,6 +54,11 @@ HOST_PORT: Final = re.compile(
 # Telegram's rule for setWebhook's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
 WEBHOOK_SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 LOOPBACK_NAMES: Final = frozenset({"localhost"})
+Directory = Literal["embedded", "ldap"]
+DIRECTORIES: Final[tuple[Directory, ...]] = ("embedded", "ldap")
+# An attribute description: a name (with options) or an OID.
+ATTRIBUTE: Final = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)(?:;[A-Za-z0-9-]+)*$")
+MAX_LDAP_TIMEOUT: Final = 120.0
 
 
 class ConfigError(Exception):
@@ -113,6 +125,9 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)  # never printed
     # Whom people contact about their data; shown by /datenschutz.
     privacy_contact: str | None = None
+    # The member directory: "embedded" (SQLite) or "ldap" with its options.
+    directory: Directory = "embedded"
+    ldap: LdapOptions | None = None
     # Cost of new argon2id hashes: the library's defaults. Tests pass LIGHT_HASH_COST; there
     # is deliberately no variable, so a deployment cannot weaken its hashes by accident.
     hash_cost: HashCost = field(default_factory=HashCost)
@@ -155,6 +170,7 @@ class Settings:
             privacy_contact=get("PRIVACY_CONTACT") or None,
             http=(http := _http(get("HTTP"))),
             webhook=_webhook(get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), http),
+            **_directory(get),
         )
 
     def require_token(self) -> str:
@@ -346,3 +362,135 @@ def _log_level(raw: str) -> str:
             value=raw,
         )
     return level
+
+
+def _directory(get: Callable[[str], str]) -> dict[str, Any]:
+    """Read NETZWERKBOT_DIRECTORY and, for ``ldap``, the LDAP variables."""
+    raw = get("DIRECTORY").lower() or "embedded"
+    if raw not in DIRECTORIES:
+        raise ConfigError(
+            "NETZWERKBOT_DIRECTORY",
+            N_("expected embedded or ldap, got {value!r}"),
+            value=get("DIRECTORY"),
+        )
+    if raw == "embedded":
+        return {"directory": "embedded", "ldap": None}
+    return {"directory": "ldap", "ldap": _ldap(get)}
+
+
+def _required(get: Callable[[str], str], name: str) -> str:
+    value = get(name)
+    if not value:
+        raise ConfigError(PREFIX + name, N_("is required with NETZWERKBOT_DIRECTORY=ldap"))
+    return value
+
+
+def _ldap(get: Callable[[str], str]) -> LdapOptions:
+    """Read the LDAP directory's variables; every problem names its variable."""
+    url = _required(get, "LDAP_URL")
+    try:
+        parse_url(url)
+    except LdapConfigError:
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_URL",
+            N_(
+                "expected ldaps://host[:port] or ldap://host[:port] (StartTLS; plain only on "
+                "a loopback address), got {value!r}"
+            ),
+            value=url,
+        ) from None
+    bind_dn = _required(get, "LDAP_BIND_DN")
+    base_dn = _required(get, "LDAP_BASE_DN")
+    attributes = {}
+    for name, default in (
+        ("MAIL", "mail"),
+        ("NAME", "cn"),
+        ("NETWORK", "ou"),
+        ("ID", "entryUUID"),
+    ):
+        value = get(f"LDAP_{name}_ATTRIBUTE") or default
+        if not ATTRIBUTE.fullmatch(value):
+            raise ConfigError(
+                f"{PREFIX}LDAP_{name}_ATTRIBUTE",
+                N_("expected an LDAP attribute name such as mail, got {value!r}"),
+                value=value,
+            )
+        attributes[name.lower()] = value
+    active = get("LDAP_ACTIVE_FILTER") or "(objectClass=inetOrgPerson)"
+    try:
+        active = check_filter(active)
+    except LdapConfigError:
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_ACTIVE_FILTER",
+            N_(
+                "expected one LDAP filter in parentheses, e.g. (objectClass=inetOrgPerson), "
+                "got {value!r}"
+            ),
+            value=active,
+        ) from None
+    raw_timeout = get("LDAP_TIMEOUT")
+    try:
+        timeout = float(raw_timeout) if raw_timeout else DEFAULT_TIMEOUT
+    except ValueError:
+        timeout = -1.0
+    if not math.isfinite(timeout) or not 0 < timeout <= MAX_LDAP_TIMEOUT:
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_TIMEOUT",
+            N_("expected seconds from 0.1 to 120, got {value!r}"),
+            value=raw_timeout,
+        )
+    ca_file = Path(get("LDAP_CA_FILE")).expanduser() if get("LDAP_CA_FILE") else None
+    if ca_file is not None and not ca_file.is_file():
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_CA_FILE", N_("there is no file {value!r}"), value=str(ca_file)
+        )
+    return LdapOptions(
+        url=url,
+        bind_dn=bind_dn,
+        bind_password=_bind_password(get),
+        base_dn=base_dn,
+        mail_attribute=attributes["mail"],
+        name_attribute=attributes["name"],
+        network_attribute=attributes["network"],
+        id_attribute=attributes["id"],
+        active_filter=active,
+        timeout=timeout,
+        ca_file=ca_file,
+    )
+
+
+def _bind_password(get: Callable[[str], str]) -> str:
+    """Return the service account's password, from the variable or from its file."""
+    inline, file_name = get("LDAP_BIND_PASSWORD"), get("LDAP_BIND_PASSWORD_FILE")
+    if inline and file_name:
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_BIND_PASSWORD_FILE",
+            N_(
+                "set NETZWERKBOT_LDAP_BIND_PASSWORD or NETZWERKBOT_LDAP_BIND_PASSWORD_FILE, "
+                "not both"
+            ),
+        )
+    if inline:
+        return inline
+    if not file_name:
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_BIND_PASSWORD",
+            N_(
+                "is required with NETZWERKBOT_DIRECTORY=ldap "
+                "(or NETZWERKBOT_LDAP_BIND_PASSWORD_FILE)"
+            ),
+        )
+    try:
+        text = Path(file_name).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_BIND_PASSWORD_FILE",
+            N_("cannot read {value!r} ({error})"),
+            value=file_name,
+            error=type(error).__name__,
+        ) from None
+    # One trailing newline (as an editor or echo writes) is not part of the password.
+    password = text.removesuffix("\n").removesuffix("\r")
+    if not password:
+        raise ConfigError("NETZWERKBOT_LDAP_BIND_PASSWORD_FILE", N_("the file is empty"))
+    return password

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from storage.catalog import CatalogStore
     from storage.codes import AccountStore
     from storage.db import Database
-    from storage.members import MemberStore
+    from storage.members import MemberDirectory
     from storage.outbox import OutboxStore
     from storage.reminders import ReminderStore
     from storage.subscriptions import SubscriptionStore
@@ -47,7 +47,7 @@ class Stores:
     reminders: ReminderStore
     outbox: OutboxStore
     admins: AdminStore
-    members: MemberStore
+    members: MemberDirectory
     accounts: AccountStore
     broadcasts: BroadcastStore
     unanswered: UnansweredStore

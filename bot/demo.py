@@ -27,7 +27,7 @@ from bot.domain.clock import SystemClock
 from bot.i18n import translator
 from bot.sandbox import Sandbox
 from bot.sandbox.mailsink import SINK_SENDER, MailSink
-from storage.members import MemberRow
+from storage.members import MemberRow, MemberStore
 
 if TYPE_CHECKING:
     from bot.app import BotApp
@@ -160,7 +160,8 @@ async def _add_demo_member(app: BotApp) -> None:
     catalog = await stores.catalog.current()
     network = catalog.networks[0].slug
     row = MemberRow(1, DEMO_MEMBER_EMAIL, DEMO_MEMBER_NAME, network)
-    await stores.members.import_members([row], now=SystemClock().now())
+    if isinstance(stores.members, MemberStore):  # an LDAP directory has its own members
+        await stores.members.import_members([row], now=SystemClock().now())
 
 
 async def _converse(

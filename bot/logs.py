@@ -121,7 +121,8 @@ def configure_logging(level: str) -> None:
 def quiet_noisy_loggers() -> None:
     """Keep request URLs (which contain the token) out of INFO logs."""
     # httpx logs every request URL at INFO; the redaction stays as a second line of defence.
-    for name in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
+    # ldap3 at DEBUG would log DNs and filters (personal data) of every operation.
+    for name in ("httpx", "httpcore", "apscheduler", "aiohttp.access", "ldap3"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # aiosqlite logs every statement with its parameters (e-mail addresses among them).
     logging.getLogger("aiosqlite").setLevel(logging.INFO)

@@ -6,6 +6,10 @@ the phone is not holding the membership. The dialog state lives in the database
 (:func:`dialog_handlers`, an earlier handler group), any other command ends the dialog, and
 "abbrechen" or the button cancels it.
 
+When the member directory cannot be reached (an LDAP server down), the commands and every
+step answer that this is not possible right now and the dialog ends; the directory has
+logged why. That check does not depend on the address, so it tells nothing about it.
+
 No account enumeration: after an address, the reply is the same text whether or not a member
 has it, and it is sent before anything that depends on the address's existence; the lookup,
 the code and the mail follow as a job of the background mail queue
@@ -48,7 +52,12 @@ from bot.domain.account import (
 from bot.views import callbacks
 from bot.views.replies import Button, Reply
 from storage.codes import CodeOutcome, RequestOutcome, Step
-from storage.members import UnknownMember
+from storage.members import (
+    DirectoryUnavailable,
+    PasswordRefusal,
+    PasswordRefused,
+    UnknownMember,
+)
 
 if TYPE_CHECKING:
     from telegram import Message, Update
@@ -158,6 +167,27 @@ def _problem_text(tr: Translator, problem: PasswordProblem) -> str:
     )
 
 
+def _refusal_text(tr: Translator, reason: PasswordRefusal) -> str:
+    _ = tr.gettext
+    reasons = {
+        PasswordRefusal.TOO_SHORT: _("it is too short for its rules."),
+        PasswordRefusal.IN_HISTORY: _("you have used it before."),
+        PasswordRefusal.QUALITY: _("it does not meet its quality rules."),
+        PasswordRefusal.OTHER: _("it does not meet its rules."),
+    }
+    return _(
+        "The member directory does not accept this password: {reason} Please send another one."
+    ).format(reason=reasons.get(reason, reasons[PasswordRefusal.OTHER]))
+
+
+def unavailable_text(tr: Translator) -> str:
+    """Return the reply when the member directory cannot be reached."""
+    return tr.gettext(
+        "This is not possible right now: the member directory cannot be reached. Please try "
+        "again later."
+    )
+
+
 def _restart_command(purpose: Purpose | None) -> str:
     return "/konto" if purpose == Purpose.LINK else "/kennwort"
 
@@ -241,7 +271,14 @@ async def show_account(update: Update, context: BotContext) -> None:
         return
     services = context.services
     _ = context.gettext
-    member = await services.stores.members.linked_to(chat_id)
+    try:
+        member = await services.stores.members.linked_to(chat_id)
+        if member is None:
+            await services.stores.members.check_available()
+    except DirectoryUnavailable:
+        await services.stores.accounts.cancel(chat_id)
+        await update.effective_message.reply_text(unavailable_text(services.tr), do_quote=False)
+        return
     if member is None:
         await services.stores.accounts.start(chat_id, Purpose.LINK, now=services.clock.now())
         await _reply(
@@ -314,7 +351,14 @@ async def start_password_button(update: Update, context: BotContext) -> None:
 
 async def _start_password(context: BotContext, chat_id: int, message: Message) -> None:
     services = context.services
-    linked = await services.stores.members.linked_to(chat_id) is not None
+    members = services.stores.members
+    try:
+        await members.check_available()
+        linked = await members.linked_to(chat_id) is not None
+    except DirectoryUnavailable:
+        await services.stores.accounts.cancel(chat_id)
+        await message.reply_text(unavailable_text(services.tr), do_quote=False)
+        return
     await services.stores.accounts.start(chat_id, Purpose.PASSWORD, now=services.clock.now())
     await _reply(message, _email_prompt(services.tr, Purpose.PASSWORD, linked=linked))
 
@@ -383,12 +427,16 @@ async def continue_dialog(update: Update, context: BotContext) -> None:
     if services.keyring is None or services.mail is None:  # SMTP went away: cannot go on
         await accounts.cancel(chat_id)
         raise ApplicationHandlerStop
-    if flow.step == Step.EMAIL:
-        await _take_email(context, message, flow, text)
-    elif flow.step == Step.CODE:
-        await _take_code(context, message, flow, text)
-    else:
-        await _take_password(context, message, flow, text, deleted=deleted)
+    try:
+        if flow.step == Step.EMAIL:
+            await _take_email(context, message, flow, text)
+        elif flow.step == Step.CODE:
+            await _take_code(context, message, flow, text)
+        else:
+            await _take_password(context, message, flow, text, deleted=deleted)
+    except DirectoryUnavailable:
+        await accounts.cancel(chat_id)
+        await message.reply_text(unavailable_text(services.tr), do_quote=False)
     raise ApplicationHandlerStop
 
 
@@ -417,6 +465,8 @@ async def _take_email(context: BotContext, message: Message, flow: Flow, text: s
         await _reply(message, reply)
         return
     chat_id = message.chat.id
+    # Whether the directory answers does not depend on the address: no hint about it.
+    await services.stores.members.check_available()
     outcome, nonce = await services.stores.accounts.request_code(
         chat_id, keyring.email_digest(email), now=services.clock.now()
     )
@@ -442,7 +492,10 @@ async def _code_job(
     services: Services, chat_id: int, purpose: Purpose, email: str, nonce: str
 ) -> Mail | None:
     """Look the address up and, for an active member, make, store and mail a code."""
-    member = await services.stores.members.find(email)
+    try:
+        member = await services.stores.members.find(email)
+    except DirectoryUnavailable:  # the directory logged it; the person may ask again
+        return None
     if member is None or not member.active:
         return None
     assert services.keyring is not None  # noqa: S101 - jobs exist only with a keyring
@@ -551,6 +604,9 @@ async def _take_password(
     except UnknownMember:
         await _dialog_over(context, message, flow.purpose)
         return
+    except PasswordRefused as refusal:
+        await _refused(context, message, flow, member.id, refusal.reason)
+        return
     log.info("A member changed their password in the bot")
     await message.reply_text(
         _(
@@ -560,6 +616,32 @@ async def _take_password(
         do_quote=False,
     )
     mail.submit(partial(_changed_job, services, member))
+
+
+async def _refused(
+    context: BotContext,
+    message: Message,
+    flow: Flow,
+    member_id: int,
+    reason: PasswordRefusal,
+) -> None:
+    """Tell why the directory's policy refused the password; let the person send another."""
+    services = context.services
+    tr = services.tr
+    if reason == PasswordRefusal.TOO_YOUNG:
+        await message.reply_text(
+            tr.gettext(
+                "The member directory does not allow another change of this password so soon. "
+                "Please try again later with /kennwort."
+            ),
+            do_quote=False,
+        )
+        return
+    # The step was taken for the change; the same deadline goes on for another password.
+    await services.stores.accounts.resume_password_step(
+        message.chat.id, member_id, flow.expires_at, now=services.clock.now()
+    )
+    await _reply(message, Reply(_refusal_text(tr, reason), _cancel_row(tr)))
 
 
 async def _changed_job(services: Services, member: Member) -> Mail | None:

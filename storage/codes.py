@@ -78,6 +78,10 @@ SQL_DELETE_USED: Final = (
 SQL_DELETE_MEMBER_FLOWS: Final = (
     "DELETE FROM account_flows WHERE member_id = ? OR chat_id = ? RETURNING chat_id"
 )
+SQL_RESUME_PASSWORD: Final = """
+INSERT INTO account_flows (chat_id, nonce, purpose, step, member_id, started_at, expires_at)
+VALUES (:chat_id, :nonce, 'password', 'password', :member_id, :now, :expires_at)
+ON CONFLICT (chat_id) DO NOTHING"""  # noqa: S105 - SQL, not a password
 SQL_FORGET_CHAT_REQUESTS: Final = "UPDATE account_requests SET chat_id = NULL WHERE chat_id = ?"
 
 
@@ -311,6 +315,29 @@ class AccountStore:
             gone = await self._db.fetchall(SQL_DELETE_MEMBER_FLOWS, (flow.member_id, chat_id))
         self._open.difference_update(int(r[0]) for r in gone)
         return flow.member_id
+
+    async def resume_password_step(
+        self, chat_id: int, member_id: int, expires_at: datetime, *, now: datetime
+    ) -> bool:
+        """Reopen the password step after the directory refused a password.
+
+        The step keeps its deadline; False (nothing reopened) if it has passed or the chat
+        has started another dialog meanwhile.
+        """
+        if expires_at <= now:
+            return False
+        params = {
+            "chat_id": chat_id,
+            "nonce": _nonce(),
+            "member_id": member_id,
+            "now": utc_text(now),
+            "expires_at": utc_text(expires_at),
+        }
+        async with self._db.transaction():
+            reopened = await self._db.execute(SQL_RESUME_PASSWORD, params) == 1
+        if reopened:
+            self._open.add(chat_id)
+        return reopened
 
     async def end_member_dialogs(self, member_id: int) -> int:
         """End every open dialog of a member (their open codes), e.g. after a change."""

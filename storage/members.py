@@ -21,6 +21,7 @@ import asyncio
 import csv
 import io
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Literal, Protocol, cast
 
 from bot.domain.account import normalize_email
@@ -103,6 +104,31 @@ class UnknownMember(StorageError):
     """The member does not exist (any more) or is not active."""
 
 
+class DirectoryUnavailable(StorageError):
+    """The directory cannot be reached now (an LDAP server down, a refused service login).
+
+    Whoever raises it has logged why; the person is told to try again later.
+    """
+
+
+class PasswordRefusal(StrEnum):
+    """Why a directory's own password policy refused a new password."""
+
+    TOO_SHORT = "too_short"
+    IN_HISTORY = "in_history"
+    QUALITY = "quality"
+    TOO_YOUNG = "too_young"
+    OTHER = "other"
+
+
+class PasswordRefused(StorageError):
+    """The directory's password policy refused the new password; nothing changed."""
+
+    def __init__(self, reason: PasswordRefusal) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class ImportProblem:
     """One bad row of a member file: its line, an English msgid and the msgid's values."""
@@ -140,19 +166,24 @@ class ImportCounts:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A member as the bot sees it; never the password hash."""
+    """A member as the bot sees it; never the password hash.
+
+    ``id`` is the bot's own integer id (for an LDAP entry: its row in ``directory_links``).
+    ``has_password``, ``created_at`` and ``updated_at`` are None where the directory does not
+    tell the bot (LDAP).
+    """
 
     id: int
     email: str
     name: str
     network: str | None
     status: MemberStatus
-    has_password: bool
+    has_password: bool | None
     password_changed_at: datetime | None
     telegram_user_id: int | None
     linked_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime | None
+    updated_at: datetime | None
 
     @property
     def active(self) -> bool:
@@ -161,11 +192,26 @@ class Member:
 
 
 class MemberDirectory(Protocol):
-    """What the bot needs from a member directory (the embedded one, or a portal's API).
+    """What the bot needs from a member directory (the embedded one, or LDAP).
 
     Addresses are passed normalised (lower-case). Linking is by Telegram user id; a user is
     linked to at most one member and a member to at most one user, so linking moves a link.
+    Only active members are found by an LDAP directory; the embedded one also returns
+    inactive ones (``status``), which the bot treats like unknown addresses. Any method may
+    raise :class:`DirectoryUnavailable` (logged by the directory).
     """
+
+    async def check_available(self) -> None:
+        """Return if the directory can be used now; raise DirectoryUnavailable if not.
+
+        Raises:
+            DirectoryUnavailable: the directory cannot be reached.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release what the directory holds besides the database (threads)."""
+        ...
 
     async def find(self, email: str) -> Member | None:
         """Return the member with this address, if any."""
@@ -196,6 +242,7 @@ class MemberDirectory(Protocol):
 
         Raises:
             UnknownMember: the member does not exist or is not active.
+            PasswordRefused: the directory's own password policy refused it.
         """
         ...
 
@@ -272,6 +319,12 @@ class MemberStore:
     def __init__(self, db: Database, *, passwords: Passwords) -> None:
         self._db = db
         self._passwords = passwords
+
+    async def check_available(self) -> None:
+        """Return: the embedded directory is the bot's own database, always there."""
+
+    def close(self) -> None:
+        """Release nothing: the database belongs to the bot."""
 
     async def all(self) -> list[Member]:
         """Return every member, ordered by address."""

@@ -449,6 +449,50 @@ GROUPS_CHANNELS: Final = Migration(
     ),
 )
 
+# The LDAP member directory (storage/ldap_directory.py): the directory owns the members, the
+# bot keeps only the Telegram link, keyed by the entry's stable id (entryUUID, or objectGUID
+# as ``hex:…``), and gives each entry it meets a local integer id, which the dialogs use as
+# their member id. ``account_flows`` is rebuilt without its foreign key to ``members``, as
+# its member id is now the id in whichever directory is configured; deleting a member ends
+# its dialogs explicitly (storage.members). Dialogs live minutes: the copy keeps them all.
+LDAP_DIRECTORY_LINKS: Final = Migration(
+    "0011_ldap_directory_links",
+    (
+        """
+        CREATE TABLE directory_links (
+            id INTEGER PRIMARY KEY,
+            entry_key TEXT NOT NULL UNIQUE,
+            telegram_user_id INTEGER UNIQUE,
+            linked_at TEXT,
+            first_seen_at TEXT NOT NULL,
+            CHECK ((telegram_user_id IS NULL) = (linked_at IS NULL))
+        )""",
+        """
+        CREATE TABLE account_flows_new (
+            chat_id INTEGER PRIMARY KEY,
+            nonce TEXT NOT NULL,
+            purpose TEXT NOT NULL CHECK (purpose IN ('link', 'password')),
+            step TEXT NOT NULL CHECK (step IN ('email', 'code', 'password')),
+            member_id INTEGER,
+            code_digest TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts BETWEEN 0 AND 5),
+            started_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            CHECK (step <> 'password' OR member_id IS NOT NULL)
+        )""",
+        """
+        INSERT INTO account_flows_new (chat_id, nonce, purpose, step, member_id, code_digest,
+            attempts, started_at, expires_at)
+        SELECT chat_id, nonce, purpose, step, member_id, code_digest, attempts, started_at,
+            expires_at
+        FROM account_flows""",
+        "DROP TABLE account_flows",
+        "ALTER TABLE account_flows_new RENAME TO account_flows",
+        "CREATE INDEX account_flows_member ON account_flows (member_id)",
+    ),
+    foreign_keys_off=True,
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -458,6 +502,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     STATS,
     UNANSWERED,
     GROUPS_CHANNELS,
+    LDAP_DIRECTORY_LINKS,
 )
 
 

@@ -4,7 +4,8 @@ A person is a private chat: the chat id is their Telegram user id. Everything th
 about them is in the database (no PicklePersistence, no other store), in these tables:
 ``subscribers``, ``subscriptions``, ``reminders``, ``outbox``, ``account_flows`` (an open
 /konto or /kennwort dialog), ``account_requests`` (code requests of the last hour), the link
-in ``members``, and, for admins, ``admins``, ``admin_menus`` and their own ``audit`` entries.
+in ``members`` (or, with the LDAP directory, in ``directory_links``), and, for admins,
+``admins``, ``admin_menus`` and their own ``audit`` entries.
 
 Deletion removes the chat's rows in one transaction, unlinks the member record (which stays:
 it belongs to the membership), detaches the request counters from the chat (the per-address
@@ -43,6 +44,8 @@ SELECT email, name, network_slug, status, password_hash IS NOT NULL AS has_passw
 FROM members WHERE telegram_user_id = ?"""
 SQL_FLOW: Final = """
 SELECT purpose, step, attempts, started_at, expires_at FROM account_flows WHERE chat_id = ?"""
+SQL_DIRECTORY_LINK: Final = """
+SELECT entry_key, linked_at FROM directory_links WHERE telegram_user_id = ?"""
 SQL_REQUESTS: Final = "SELECT at FROM account_requests WHERE chat_id = ? ORDER BY at"
 SQL_ADMIN: Final = "SELECT added_by, added_at FROM admins WHERE user_id = ?"
 SQL_ADMIN_MENU: Final = "SELECT set_at FROM admin_menus WHERE user_id = ?"
@@ -57,6 +60,8 @@ SQL_DETACH_REQUESTS: Final = "UPDATE account_requests SET chat_id = NULL WHERE c
 SQL_UNLINK: Final = """
 UPDATE members SET telegram_user_id = NULL, linked_at = NULL, updated_at = ?
 WHERE telegram_user_id = ?"""
+SQL_UNLINK_DIRECTORY: Final = """
+UPDATE directory_links SET telegram_user_id = NULL, linked_at = NULL WHERE telegram_user_id = ?"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,8 @@ async def export_chat_data(db: Database, chat_id: int, *, now: datetime) -> dict
             "reminders": await _rows(db, SQL_REMINDERS, chat_id),
             "outbox": await _rows(db, SQL_OUTBOX, chat_id, json_columns=("payload",)),
             "member": member,
+            # The link to an LDAP directory's entry (its stable id); the entry is the directory's.
+            "directory_link": _row(await db.fetchone(SQL_DIRECTORY_LINK, (chat_id,))),
             "account_dialog": _row(await db.fetchone(SQL_FLOW, (chat_id,))),
             "code_requests": [str(r[0]) for r in await db.fetchall(SQL_REQUESTS, (chat_id,))],
             "admin": _row(await db.fetchone(SQL_ADMIN, (chat_id,))),
@@ -137,6 +144,7 @@ async def delete_chat_data(db: Database, chat_id: int, *, now: datetime) -> Dele
         dialogs = await db.execute(SQL_DELETE_FLOW, (chat_id,))
         await db.execute(SQL_DETACH_REQUESTS, (chat_id,))
         links = await db.execute(SQL_UNLINK, (utc_text(now), chat_id))
+        links += await db.execute(SQL_UNLINK_DIRECTORY, (chat_id,))
         deletion = Deletion(subscriptions, reminders, outbox, settings, dialogs, links)
         # Who asked is not recorded: the entry must not keep what was just deleted.
         await write_audit(db, None, AUDIT_DELETED, asdict(deletion), now=now)

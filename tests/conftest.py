@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.clock import ManualClock
+from tests.slapd import Slapd, running_slapd, slapd_binary
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 BERLIN: Final = ZoneInfo("Europe/Berlin")
 REPO: Final = Path(__file__).resolve().parents[1]
@@ -22,3 +26,11 @@ TODAY: Final = datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN)
 def clock() -> ManualClock:
     """Return a clock standing at 26 November 2026, 10:00 in Berlin."""
     return ManualClock(TODAY)
+
+
+@pytest.fixture
+def slapd(tmp_path: Path) -> Iterator[Slapd]:
+    """Run a real OpenLDAP server with the fixture tree (skipped where slapd is missing)."""
+    if slapd_binary() is None:
+        pytest.skip("slapd is not installed (apt-get install slapd); .ci/run installs it")
+    yield from running_slapd(tmp_path / "slapd")

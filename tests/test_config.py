@@ -195,3 +195,57 @@ def test_http_webhook_only_on_loopback() -> None:
             {"NETZWERKBOT_HTTP": "127.0.0.1:0", "NETZWERKBOT_WEBHOOK_URL": url}, env_file=None
         )
         assert settings.webhook is not None
+LDAP: dict[str, str] = {
+    "NETZWERKBOT_DIRECTORY": "ldap",
+    "NETZWERKBOT_LDAP_URL": "ldaps://ldap.example.org",
+    "NETZWERKBOT_LDAP_BIND_DN": "cn=netzwerkbot,ou=services,dc=example,dc=org",
+    "NETZWERKBOT_LDAP_BIND_PASSWORD": "geheim-geheim",
+    "NETZWERKBOT_LDAP_BASE_DN": "ou=people,dc=example,dc=org",
+}
+
+
+def test_ldap_settings(tmp_path: Path) -> None:
+    """The LDAP directory's settings with their defaults; the password also from a file."""
+    assert Settings.from_env({}, env_file=None).directory == "embedded"
+    settings = Settings.from_env(LDAP, env_file=None)
+    assert settings.directory == "ldap"
+    assert settings.ldap is not None
+    assert settings.ldap.mail_attribute == "mail"
+    assert settings.ldap.name_attribute == "cn"
+    assert settings.ldap.network_attribute == "ou"
+    assert settings.ldap.active_filter == "(objectClass=inetOrgPerson)"
+    assert "geheim" not in repr(settings)
+    secret = tmp_path / "ldap-password"
+    secret.write_text("aus-der-datei\n", encoding="utf-8")
+    environ = {k: v for k, v in LDAP.items() if k != "NETZWERKBOT_LDAP_BIND_PASSWORD"}
+    environ["NETZWERKBOT_LDAP_BIND_PASSWORD_FILE"] = str(secret)
+    from_file = Settings.from_env(environ, env_file=None)
+    assert from_file.ldap is not None
+    assert from_file.ldap.bind_password == "aus-der-datei"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("NETZWERKBOT_DIRECTORY", "portal"),
+        ("NETZWERKBOT_LDAP_URL", "http://ldap.example.org"),
+        ("NETZWERKBOT_LDAP_URL", ""),
+        ("NETZWERKBOT_LDAP_BASE_DN", ""),
+        ("NETZWERKBOT_LDAP_BIND_DN", ""),
+        ("NETZWERKBOT_LDAP_BIND_PASSWORD", ""),
+        ("NETZWERKBOT_LDAP_BIND_PASSWORD_FILE", "/nicht/da"),
+        ("NETZWERKBOT_LDAP_MAIL_ATTRIBUTE", "mail)(x"),
+        ("NETZWERKBOT_LDAP_ACTIVE_FILTER", "objectClass=person"),
+        ("NETZWERKBOT_LDAP_ACTIVE_FILTER", "(a=b))(|(c=d)"),
+        ("NETZWERKBOT_LDAP_TIMEOUT", "0"),
+        ("NETZWERKBOT_LDAP_CA_FILE", "/nicht/da.pem"),
+    ],
+)
+def test_malformed_ldap_value_names_the_variable(variable: str, value: str) -> None:
+    """A missing or malformed LDAP setting stops start-up with one line naming it."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**LDAP, variable: value}, env_file=None)
+    line = caught.value.describe(translator().gettext)
+    assert variable in line
+    assert "\n" not in line
+    assert "geheim" not in line

@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import BotApp, build_application, running
 from bot.config import Settings
+from bot.sandbox.mailsink import MailSink
 from bot.sandbox import Sandbox
 
 if TYPE_CHECKING:
@@ -105,6 +106,13 @@ async def bot(settings: Settings, clock: ManualClock, sandbox: Sandbox) -> Async
         if c.status == 400 and "not modified" not in c.response.get("description", "")
     ]
     assert not refused, refused
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[MailSink]:
+    """Run a real SMTP server (aiosmtpd) on a free local port."""
+    async with MailSink() as server:
+        yield server
 
 
 @pytest.fixture

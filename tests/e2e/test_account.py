@@ -51,13 +51,6 @@ CODE: Final = re.compile(r"Ihr Code: (\d{6})")
 
 
 @pytest.fixture
-async def sink() -> AsyncIterator[MailSink]:
-    """Run a real SMTP server (aiosmtpd) on a free local port."""
-    async with MailSink() as server:
-        yield server
-
-
-@pytest.fixture
 async def account_bot(
     settings: Settings, clock: ManualClock, sandbox: Sandbox, sink: MailSink
 ) -> AsyncIterator[BotApp]:

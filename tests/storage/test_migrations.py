@@ -157,3 +157,37 @@ async def test_transaction_rolls_back(blank: Database) -> None:
                     pass
     finally:
         await blank.close()
+
+
+async def test_ldap_links_keep_open_dialogs(blank: Database) -> None:
+    """0006 rebuilds account_flows without its foreign key and keeps the open dialogs."""
+    try:
+        before = tuple(m for m in MIGRATIONS if m.name != "0011_ldap_directory_links")
+        await migrate(blank, before)
+        async with blank.transaction():
+            await blank.execute(
+                "INSERT INTO members (email, name, created_at, updated_at) "
+                "VALUES ('a@example.org', 'A', 'x', 'x')"
+            )
+            await blank.execute(
+                "INSERT INTO account_flows (chat_id, nonce, purpose, step, member_id, attempts, "
+                "started_at, expires_at) VALUES (7, 'n', 'password', 'code', 1, 2, 's', 'e')"
+            )
+        assert await migrate(blank) == ["0011_ldap_directory_links"]
+        row = await blank.fetchone(
+            "SELECT member_id, attempts FROM account_flows WHERE chat_id = 7"
+        )
+        assert row is not None
+        assert tuple(row) == (1, 2)
+        # A dialog may now name an LDAP entry's id, which has no row in members.
+        async with blank.transaction():
+            await blank.execute(
+                "INSERT INTO directory_links (entry_key, first_seen_at) VALUES ('uuid-1', 'x')"
+            )
+            await blank.execute(
+                "INSERT INTO account_flows (chat_id, nonce, purpose, step, member_id, "
+                "started_at, expires_at) VALUES (8, 'n', 'link', 'code', 99, 's', 'e')"
+            )
+        assert await blank.fetchall("PRAGMA foreign_key_check") == []
+    finally:
+        await blank.close()

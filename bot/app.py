@@ -313,6 +313,8 @@ async def stop_listener(app: BotApp) -> None:
     if services.listener is not None:
         listener, services.listener = services.listener, None
         await listener.stop()
+
+
 def _member_directory(settings: Settings, db: Database) -> MemberDirectory:
     """Return the configured member directory: the embedded one or LDAP."""
     if settings.directory == "ldap" and settings.ldap is not None:

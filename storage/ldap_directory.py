@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 from ldap3 import NONE, SIMPLE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
 
+from storage.codecs import parse_utc, utc_text
 from storage.members import (
     DirectoryUnavailable,
     Member,
@@ -47,7 +48,6 @@ from storage.members import (
     PasswordRefused,
     UnknownMember,
 )
-from storage.outbox import parse_utc, utc_text
 
 if TYPE_CHECKING:
     import sqlite3

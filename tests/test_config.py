@@ -195,6 +195,8 @@ def test_http_webhook_only_on_loopback() -> None:
             {"NETZWERKBOT_HTTP": "127.0.0.1:0", "NETZWERKBOT_WEBHOOK_URL": url}, env_file=None
         )
         assert settings.webhook is not None
+
+
 LDAP: dict[str, str] = {
     "NETZWERKBOT_DIRECTORY": "ldap",
     "NETZWERKBOT_LDAP_URL": "ldaps://ldap.example.org",

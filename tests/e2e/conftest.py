@@ -10,8 +10,8 @@ import pytest
 
 from bot.app import BotApp, build_application, running
 from bot.config import Settings
-from bot.sandbox.mailsink import MailSink
 from bot.sandbox import Sandbox
+from bot.sandbox.mailsink import MailSink
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from bot.domain.clock import ManualClock
     from bot.config import Settings
-    from bot.sandbox.mailsink import MailSink
+    from bot.domain.clock import ManualClock
     from bot.sandbox import Sandbox
+    from bot.sandbox.mailsink import MailSink
     from tests.e2e.conftest import Person
     from tests.slapd import Slapd
 

@@ -18,6 +18,7 @@ from bot.domain.qa.intents import (
     NEVER_KNOWN,
     TOPIC_ASK_EVENT,
     TOPIC_ASK_NETWORK,
+    TOPIC_FACT,
     TOPIC_OFFTOPIC,
     TOPIC_SETTINGS,
     TOPIC_SORRY,
@@ -173,6 +174,8 @@ def _network_answer(ctx: RenderContext, u: Understanding, network: Network) -> R
         return unknown_reply(
             ctx, [detail.format(name=name), _website_offer(ctx, network)], buttons
         )
+    if u.topic == TOPIC_FACT:
+        return network_card(ctx, network)  # the card lists the fact the question is about
     if "website" in aspects:
         if network.website:
             text = _("The website of {name}: {link}").format(
@@ -574,6 +577,9 @@ def _funding_answer(ctx: RenderContext, u: Understanding) -> Reply:
             programme=name, date=long_date(ctx, programme.application_deadline_2014)
         )
         return Reply(fit([text, esc(programme.current_call_note or ""), sources]))
+    if u.topic == "jury_who":
+        details = [_("Who sat on the jury is not recorded.")]
+        return unknown_reply(ctx, [*details, esc(programme.jury_2013 or ""), sources])
     if u.topic == "jury" and programme.jury_2013:
         return Reply(fit([esc(programme.jury_2013), sources]))
     if u.topic in {"deadline", "deadline_past"}:
@@ -628,7 +634,12 @@ def _subscribe_reply(ctx: RenderContext, u: Understanding) -> Reply:
         "news at the moment, so there is nothing to subscribe to. You can look up the "
         "upcoming meetings at any time with {command}."
     ).format(command=EVENTS_COMMAND)
-    return Reply(text, ((Button(_("Upcoming meetings"), data=callbacks.events_upcoming(0)),),))
+    # A wish about one network still gets that network's card a tap away.
+    networks = [n for slug in u.entities if (n := ctx.catalog.network(slug)) is not None]
+    rows = button_rows([network_button(n) for n in networks[:4]], 2)
+    return Reply(
+        text, (*rows, (Button(_("Upcoming meetings"), data=callbacks.events_upcoming(0)),))
+    )
 
 
 def _subscribe_offer(ctx: RenderContext, u: Understanding) -> Reply:
@@ -876,7 +887,7 @@ def answer(u: Understanding, ctx: RenderContext) -> list[Reply]:
         return [_network_answer(ctx, u, network)]
     if intent == "person_info" or (u.entities and ctx.catalog.person(u.entities[0])):
         return [_person_answer(ctx, u)]
-    if intent == "funding_info" or u.topic in {"money", "deadline"}:
+    if intent == "funding_info" or u.topic in {"money", "deadline", "jury_who"}:
         return [_funding_answer(ctx, u)]
     if intent == "alliance_info":
         return [_alliance_answer(ctx, u)]

@@ -29,6 +29,7 @@ UTC: Final = ZoneInfo("UTC")
 DEV_SET: Final = Path(__file__).resolve().parents[3] / "shared/data/questions-dev.toml"
 DEV_SET_2: Final = DEV_SET.with_name("questions-dev-2.toml")
 PARAPHRASED_SET: Final = Path(__file__).resolve().parent / "questions_paraphrased.toml"
+HELDOUT_SET: Final = PARAPHRASED_SET.with_name("questions_heldout.toml")
 # Two clocks inside the sets' window (2026-11-26 … 2027-03-17, Europe/Berlin).
 CLOCKS: Final = (
     datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN),

@@ -12,6 +12,7 @@ from tests.qa.helpers import (
     CLOCKS,
     DEV_SET,
     DEV_SET_2,
+    HELDOUT_SET,
     PARAPHRASED_SET,
     context,
     load_items,
@@ -22,9 +23,12 @@ if TYPE_CHECKING:
 
 MIN_PASS_RATE: Final = 0.95
 # The second public set (long messages, typos, paraphrases, off-topic, wishes, follow-ups):
-# the issue's target is 0.97; this is the bar the current understanding holds, raised as
-# the listed misses get fixed.
-MIN_PASS_RATES: Final[dict[str, float]] = {"questions-dev-2.toml": 0.88}
+# the issue's target is 0.97; every item passes today, and the bar stays at the target so
+# that a data change may cost an item without failing the suite.
+MIN_PASS_RATES: Final[dict[str, float]] = {
+    "questions-dev-2.toml": 0.97,
+    "questions_heldout.toml": 0.95,
+}
 # Both modes: before the subscriptions feature is switched on (honest "not yet" answers)
 # and with it (one-tap buttons, /abo, /erinnerungen, /stopp).
 FEATURE_SETS: Final = (frozenset(), frozenset({"subscriptions"}))
@@ -32,29 +36,9 @@ FEATURE_SETS: Final = (frozenset(), frozenset({"subscriptions"}))
 ALLOWED_FAILURES: Final[dict[str, frozenset[str]]] = {
     "questions-dev.toml": frozenset(),
     "questions_paraphrased.toml": frozenset(),
-    # Misses still open (see README "Question answering: accuracy"): answers that need a
-    # fact from a programme item's title, a network fact chosen by an event word, or a
-    # filter over the networks' placeholder names.
-    "questions-dev-2.toml": frozenset(
-        {
-            "e003",
-            "e004",
-            "e005",
-            "e010",
-            "e012",
-            "e013",
-            "e020",
-            "e025",
-            "e034",
-            "e037",
-            "e043",
-            "e045",
-            "e086",
-            "e105",
-            "e120",
-            "e138",
-        }
-    ),
+    "questions-dev-2.toml": frozenset(),
+    # A synonym the data does not use: "Eröffnungsveranstaltung" for its "Auftaktveranstaltung".
+    "questions_heldout.toml": frozenset({"h023"}),
 }
 
 
@@ -89,6 +73,12 @@ def test_dev_set_2(features: frozenset[str]) -> None:
 def test_paraphrased_set(features: frozenset[str]) -> None:
     """The private paraphrase set passes as well: the guard against overfitting."""
     _evaluate(PARAPHRASED_SET, features)
+
+
+@pytest.mark.parametrize("features", FEATURE_SETS, ids=["base", "subscriptions"])
+def test_heldout_set(features: frozenset[str]) -> None:
+    """The messages written after the fixes and scored once (README: held-out)."""
+    _evaluate(HELDOUT_SET, features)
 
 
 @pytest.mark.parametrize("path", [DEV_SET, PARAPHRASED_SET], ids=lambda p: p.name)

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from bot.domain.qa.lexicon import (
     CONCEPTS,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 FUZZY_MIN_LENGTH: Final = 5
 FUZZY_CUTOFF: Final = 82.0
+FUZZY_PREFIX_MIN: Final = 8  # shorter cue prefixes ("foerder*") are too close to other words
 TITLE_KEY_MIN: Final = 5
 _DIGIT_ORDINAL = re.compile(r"^(\d{1,2})(te|ten|ter|tes|tem|stes|ste|sten)?$")
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -85,6 +87,16 @@ def concepts_of(word: str) -> frozenset[str]:
             or word.startswith(concept.prefixes)
         ):
             found.add(name)
+    if not found and len(word) >= FUZZY_PREFIX_MIN:
+        # A misspelt form of a cue given as a prefix ("finanzirt" for "finanzier*"): one
+        # letter wrong, missing or extra in the prefix, never the first letter.
+        for name, concept in _CONCEPTS.items():
+            for prefix in concept.prefixes:
+                if len(prefix) >= FUZZY_PREFIX_MIN and word[0] == prefix[0]:
+                    n = len(prefix)
+                    heads = {word[: n - 1], word[:n], word[: n + 1]}
+                    if any(Levenshtein.distance(h, prefix) <= 1 for h in heads):
+                        found.add(name)
     return frozenset(found)
 
 
@@ -149,7 +161,12 @@ class Index:
         best = process.extractOne(
             word, self.vocabulary_list, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
         )
-        result = best[0] if best is not None else word
+        # Members rarely mistype a word's first letter, while an ordinary word missing from
+        # the vocabulary ("gehalten", "überhaupt") is often close to one that differs
+        # there ("erhalten", "Oberhaupt"): such a word stays as it is.
+        result = word
+        if best is not None and (best[0][0] == word[0] or word.endswith(best[0])):
+            result = best[0]  # the same first letter, or a prefixed form ("bezahlt")
         if len(self.corrections) < 20000:
             self.corrections[word] = result
         return result
@@ -349,6 +366,11 @@ def _find_compact(
     return found
 
 
+_ORDINAL_ARTICLES: Final = frozenset(
+    {"das", "dem", "den", "der", "des", "beim", "im", "zum", "vom", "am", "vor", "nach", "ab"}
+)
+
+
 def _digit_ordinal(tokens: list[Token], position: int, text: str) -> int | None:
     token = tokens[position]
     match = _DIGIT_ORDINAL.match(token.folded)
@@ -367,7 +389,12 @@ def _digit_ordinal(tokens: list[Token], position: int, text: str) -> int | None:
         return None
     if match.group(2) or text[token.end : token.end + 1] == ".":
         return number
-    return number if "event" in concepts_of(following) else None  # "das 5 Treffen"
+    # "das 5 Treffen" is a meeting's number typed without its dot; "es gab schon 7
+    # Netzwerktreffen" counts them: without the dot, only an article before it makes it one.
+    before = tokens[position - 1].folded if position > 0 else ""
+    if before not in _ORDINAL_ARTICLES:
+        return None
+    return number if "event" in concepts_of(following) else None
 
 
 def _event_word_follows(tokens: list[Token], position: int, reach: int = 3) -> bool:
@@ -390,12 +417,33 @@ def extract(text: str, catalog: Catalog) -> Mentions:
     if len(sentences) < 2:
         return _extract_clean(cleaned, catalog)
     parts = [_extract_clean(s, catalog) for s in sentences]
+    for i, sentence in enumerate(sentences):
+        clause = None if _is_question(sentence, parts[i]) else _indirect_question(sentence)
+        if clause is not None:
+            # "Die Geschäftsführung fragt, seit wann es den Verein gibt": the clause asks.
+            sentences[i], parts[i] = clause, _extract_clean(clause, catalog)
     questions = [i for i, s in enumerate(sentences) if _is_question(s, parts[i])]
     if not questions or len(questions) == len(sentences):
         whole = _extract_clean(cleaned, catalog)
         return _merge_questions([whole]) if not questions else whole
     focus = _merge_questions([parts[i] for i in questions])
-    if not focus.has("event", "network") and any(parts[i].has("event") for i in range(len(parts))):
+    if focus.has("account") or (
+        focus.has("help") and not focus.concepts - _QUESTION_ONLY - {"help", "greeting"}
+    ):
+        # "Was kann ich dich fragen?", "Wie komme ich an ein neues Kennwort?": nothing of the
+        # context (a meeting, a network it mentions) changes what the answer is.
+        return focus
+    if not focus.concepts - _QUESTION_ONLY:
+        # "Was muss ich tun, um wieder reinzukommen?" asks about the context's topic
+        # ("Ich komme nicht mehr in mein Konto"): the question takes that topic.
+        topics = {c for part in parts for c in part.concepts if c in _CONTEXT_TOPICS}
+        if topics:
+            return replace(focus, concepts=focus.concepts | topics)
+    if (
+        not focus.has("event", "network")
+        and not _has_entities(focus)
+        and any(parts[i].has("event") for i in range(len(parts)))
+    ):
         # "... bei so einem Treffen vorbeischauen. Wann und wo ist denn das nächste?"
         focus = replace(focus, concepts=focus.concepts | {"event"})
     if _has_entities(focus) or (focus.has("next") and not _refers_back(focus)):
@@ -408,6 +456,13 @@ def extract(text: str, catalog: Catalog) -> Mentions:
     return focus
 
 
+# A context topic that a question without a topic of its own is about ("Frage" in the
+# context says nothing: every message is one).
+_CONTEXT_TOPICS: Final = frozenset({"account"})
+# Concepts that only say that something is asked, not what about.
+_QUESTION_ONLY: Final = frozenset(
+    {"what", "who", "list", "when", "where", "current", "off_verb", "past", "next", "more"}
+)
 _SENTENCE_BREAK: Final = re.compile(r"(?<=[?!])\s+|(?<=[^\W\d_][.])\s+|\n+")
 _QUESTION_START: Final = frozenset(
     [
@@ -528,6 +583,25 @@ _SELF_WORDS: Final = frozenset(
 def split_sentences(cleaned: str) -> list[str]:
     """Split a message into sentences; "3. Treffen", "18.3." and "connect.IT" stay whole."""
     return [s for s in (p.strip() for p in _SENTENCE_BREAK.split(cleaned)) if s]
+
+
+_INDIRECT: Final = re.compile(
+    r"^(?P<head>.*?),\s*(?P<clause>(?:seit\s+)?(?:wann|wo|wer|wie|was|welche[mnrs]?|ob)\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+# Verbs that introduce an indirect question ("fragt, ob", "wüsste gern, wann").
+_ASKING_VERBS: Final = ("frag", "wiss", "wuesst", "interessier", "klaer", "erfahr")
+
+
+def _indirect_question(sentence: str) -> str | None:
+    """Return the asking clause of an indirect question as a question, or None."""
+    match = _INDIRECT.match(sentence)
+    if match is None:
+        return None
+    head = [t.folded for t in tokenize(match.group("head"))]
+    if not any(w.startswith(_ASKING_VERBS) for w in head):
+        return None
+    return match.group("clause").rstrip(" .!") + "?"
 
 
 def _is_question(sentence: str, m: Mentions) -> bool:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Final
 from bot.domain.models import DATA_TIMEZONE
 from bot.domain.qa.entities import Mentions, extract
 from bot.domain.qa.normalize import fold, stem, tokenize
+from bot.domain.qa.retrieval import Hit, best_document
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -158,15 +159,7 @@ def _select_events(
         events = timed
     wants_list = m.has("list") or m.plural_event
     if not specific:
-        if wants_list or dated:
-            if dated:
-                return "list", sorted(events, key=lambda e: (e.begins_at(tz) or now, e.id))
-            return ("past", []) if wants_past else ("upcoming", [])
-        if m.has("after_next"):
-            upcoming_events = catalog.upcoming_events(now)
-            if len(upcoming_events) > 1:
-                return "card", [upcoming_events[1]]
-            return "upcoming", []
+        # "In welcher Stadt war das vorletzte Treffen?" asks for one meeting, "welcher" or not.
         if wants_past and any(w.startswith("vorletzt") for w in m.words):
             # "das vorletzte Treffen": the second-latest network meeting with a known day.
             held = sorted(
@@ -180,6 +173,17 @@ def _select_events(
                 key=lambda e: e.date or now.date(),
             )
             return ("card", [held[-2]]) if len(held) > 1 else ("past", [])
+        if wants_list or dated:
+            if dated and len(events) == 1:
+                return "card", events  # "das Treffen im Dezember 2014": the one there was
+            if dated:
+                return "list", sorted(events, key=lambda e: (e.begins_at(tz) or now, e.id))
+            return ("past", []) if wants_past else ("upcoming", [])
+        if m.has("after_next"):
+            upcoming_events = catalog.upcoming_events(now)
+            if len(upcoming_events) > 1:
+                return "card", [upcoming_events[1]]
+            return "upcoming", []
         if wants_past:
             latest = catalog.latest_meeting(now)
             return ("card", [latest]) if latest else ("past", [])
@@ -255,7 +259,8 @@ def _funding_topic(m: Mentions, aspects: frozenset[str], catalog: Catalog) -> st
             return "deadline_past"
         return "deadline"
     if "jury" in aspects:
-        return "jury"
+        # The data gives the jury's size and choice, never who sat on it.
+        return "jury_who" if m.has("who") else "jury"
     asks_networks = any(w in {"netzwerke", "netzwerken"} for w in m.words)
     if ("regions" in aspects or asks_networks) and not m.lines and not m.has("who"):
         return "regions"
@@ -316,6 +321,10 @@ def classify(
         or m.dates
         or m.named_network
     )
+    if _place_follow_up(m):
+        # "gilt das auch für Ulm?": a follow-up whose only clear part is a place; the
+        # network there is the helpful default.
+        return result("network_info", m.networks[:1])
     if (
         m.has("offtopic")
         and not m.has("event")
@@ -345,12 +354,20 @@ def classify(
         m = replace(m, concepts=m.concepts | {"event"})
     if (
         m.has("event")
+        or (aspects & _EVENT_ONLY_ASPECTS and m.places and not m.networks)
         or m.ordinals
         or m.dates
         or m.title_events
-        or (m.months and no_entity)
+        or (m.months and no_entity and not _asks_for_networks(m))
         or (m.has("after_next") and no_entity)
     ):
+        if not (m.ordinals or m.dates or m.title_events):
+            hit = _data_sentence(m, catalog)
+            if hit is not None and hit.document.kind == "network_fact":
+                # "Stammtisch" or "Auftaktveranstaltung" of a network: its facts say it.
+                return result("network_info", (hit.document.target,), topic=TOPIC_FACT)
+            if hit is not None and (event := catalog.event(hit.document.target)) is not None:
+                m = replace(m, title_events=frozenset({event.id}))
         mode, events = _select_events(m, catalog, now, tz)
         ids = tuple(e.id for e in events)
         if mode == "none":
@@ -374,7 +391,8 @@ def classify(
     funding_words = m.has("funding") or bool(aspects & {"deadline", "jury"})
     if m.programme or (funding_words and not m.networks):
         topic = _funding_topic(m, aspects, catalog)
-        intent = "unknown" if topic == "money" or aspects & NEVER_KNOWN else "funding_info"
+        never = topic in {"money", "jury_who"} or bool(aspects & NEVER_KNOWN)
+        intent = "unknown" if never else "funding_info"
         return result(intent, m.lines, topic=topic)
     if m.networks:
         if len(m.networks) > 1:
@@ -406,6 +424,12 @@ def classify(
         return result("unknown", topic="join")
     if m.has("network") and "count" in aspects:
         return result("alliance_info", topic="count")
+    if m.has("network") and "name" in aspects and (plural or m.has("list")) and _negated(m):
+        # "Bei welchen Netzwerken ist der offizielle Name nicht bekannt?": a filter over
+        # the data's own flag, not the whole list.
+        unnamed = tuple(n.slug for n in catalog.networks if n.name_is_placeholder)
+        if unnamed:
+            return result("network_list", unnamed, topic="some")
     if m.has("network") and (m.has("list") or plural or "new" in aspects):
         if "new" in aspects:
             faq_id, _score = best_faq(m, catalog, need="neu")
@@ -456,6 +480,7 @@ def classify(
 
 
 TOPIC_WISH: Final = "wish"
+TOPIC_FACT: Final = "fact"  # answered by one of a network's facts
 TOPIC_OFFTOPIC: Final = "offtopic"
 TOPIC_SORRY: Final = "sorry"
 TOPIC_ASK_EVENT: Final = "ask_event"
@@ -503,6 +528,11 @@ EVENT_ASPECTS: Final = frozenset(
     {"where", "time", "when", "speakers", "programme", "outcomes", "hosts"}
 )
 NETWORK_ASPECTS: Final = frozenset({"website", "members", "leader", "contact"})
+_FACTS: Final = frozenset({"network_fact"})
+_PROGRAMME: Final = frozenset({"programme"})
+# What only a meeting has: asked about a place where meetings were ("Welche Themen gab es in
+# Fellbach?", "die Referentin in Neckarsulm"), they ask about that meeting.
+_EVENT_ONLY_ASPECTS: Final = frozenset({"programme", "speakers", "outcomes"})
 _FOLLOW_UP_START: Final = frozenset({"und", "un", "aber", "auch"})
 _POINTERS: Final = frozenset({"da", "dort", "das", "die", "davor", "danach", "dabei", "denn"})
 _WISH_QUESTION: Final = frozenset(
@@ -511,6 +541,43 @@ _WISH_QUESTION: Final = frozenset(
 _ASKING_YOU: Final = frozenset(
     {"kannst", "koennen", "koennten", "koenntest", "wuerden", "wuerdest"}
 )
+
+
+def _asks_for_networks(m: Mentions) -> bool:
+    """Tell whether networks are what is asked for ("Welche Netzwerke kamen 2014 dazu?")."""
+    plural = any(w in {"netzwerke", "netzwerken", "netze"} for w in m.words)
+    return plural and m.has("list") and not m.has("event")
+
+
+def _data_sentence(m: Mentions, catalog: Catalog) -> Hit | None:
+    """Return the network fact or programme item a meeting question is really about.
+
+    A network's fact counts only for a network the message names; a programme item needs
+    two words in common ("Impulsvortrag zur Cluster-Politik"), as one is often chance.
+    """
+    if m.networks:
+        return best_document(
+            m.words, catalog, kinds=_FACTS, targets=frozenset(m.networks[:1]), min_shared=1
+        )
+    return best_document(m.words, catalog, kinds=_PROGRAMME, min_shared=2)
+
+
+def _place_follow_up(m: Mentions) -> bool:
+    """Tell whether a short message only carries a place on from an earlier question."""
+    return (
+        len(m.networks) == 1
+        and not m.named_network
+        and len(m.words) <= 6
+        and m.content_words <= 3
+        and not m.concepts - {"what", "list"}
+        and "auch" in m.words
+        and bool(set(m.words) & _POINTERS)
+    )
+
+
+def _negated(m: Mentions) -> bool:
+    """Tell whether a message negates what it asks about ("nicht bekannt", "unbekannt")."""
+    return m.has("stop_words") or any(w.startswith(("unbekannt", "ohne")) for w in m.words)
 
 
 def _asks_to_stop(m: Mentions) -> bool:

@@ -39,7 +39,7 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
     "motto": ("motto", "slogan", "leitspruch", "leitsatz"),
     "principles": ("grundsatz", "grundsaetze", "prinzip*", "zusammenarbeit"),
     "figures": ("branche", "itbranche", "beschaeftigte*", "umsatz", "kennzahlen", "zahlen"),
-    "founded": ("gegruendet", "gruendung*", "entstanden", "gestartet", "ursprung"),
+    "founded": ("gegruendet", "gruendung*", "entstanden", "gestartet", "ursprung", "seit"),
     # Time
     "next": (
         "naechst*", "nachst*", "kommend*", "demnaechst", "bald", "bevorstehend*", "anstehend*",
@@ -84,7 +84,7 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
     ),
     "website": (
         "website", "webseite", "homepage", "internetseite", "internetauftritt", "url", "link",
-        "www", "web", "seite", "onlineauftritt",
+        "www", "web", "seite*", "onlineauftritt",
     ),
     "leader": ("hinter", "sagen", "laden",
         "leitet", "leiter*", "leitung", "chef*", "geleitet", "fuehrt", "vorsitz*", "vorstand",
@@ -126,7 +126,7 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
     "subscribe": (
         "abonnier*", "abo", "abos", "abonnement*", "erinnerung*", "erinnert", "erinnern",
         "benachrichtig*", "newsletter", "news", "neuigkeiten", "push", "informiert",
-        "bescheid",
+        "bescheid", "laufenden",
     ),
     "unsubscribe": (
         "beenden", "beende", "abstellen", "abstell*", "aufhoeren",

@@ -11,7 +11,13 @@ from datetime import time
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot, JobQueue
 
@@ -32,7 +38,7 @@ from bot.http import AiohttpRequest
 from bot.i18n import translator
 from bot.logs import protect_secret, protect_secrets, quiet_noisy_loggers
 from bot.updates import PerChatUpdateProcessor
-from bot.views.commands import MEMBER_COMMANDS
+from bot.views.commands import GROUP_COMMANDS, MEMBER_COMMANDS
 from bot.web import webhook
 from bot.web.health import HealthRoutes, PulseRequest
 from bot.web.metrics import MetricsRoutes
@@ -74,6 +80,7 @@ if TYPE_CHECKING:
     from telegram.request import BaseRequest
 
     from bot.config import Settings
+    from bot.views.commands import Command
 
 BotApp: TypeAlias = Application[
     ExtBot[str], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[BotContext]
@@ -462,12 +469,17 @@ async def purge_unanswered(context: BotContext) -> None:
 
 
 async def set_command_menu(app: BotApp) -> None:
-    """Set the German command menu, for all users and for language "de"; never fatal."""
+    """Set the German command menus (everyone, and groups), also for "de"; never fatal."""
     tr = services_of(app).tr
-    commands = [BotCommand(c.name, tr.gettext(c.description)) for c in MEMBER_COMMANDS]
+    menus: list[tuple[BotCommandScope, tuple[Command, ...]]] = [
+        (BotCommandScopeDefault(), MEMBER_COMMANDS),
+        (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+    ]
     try:
-        await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
-        await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code="de")
+        for scope, chosen in menus:
+            commands = [BotCommand(c.name, tr.gettext(c.description)) for c in chosen]
+            await app.bot.set_my_commands(commands, scope=scope)
+            await app.bot.set_my_commands(commands, scope=scope, language_code="de")
     except TelegramError:
         log.warning("Could not set the command menu", exc_info=True)
 

@@ -3,15 +3,18 @@
 A person who blocks the bot gets nothing more until they come back; unblocking and /start
 count as coming back. A group or channel that removes the bot (or takes away a channel's
 right to post) ends its subscriptions at once: nothing more is sent there, and its admins
-choose its topics afresh if they add the bot again.
+choose its topics afresh if they add the bot again. A group that adds the bot gets one short
+greeting saying how it works there (never a channel: that would be a public post).
 """
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import TYPE_CHECKING, Any
 
 from telegram import ChatMember, ChatMemberAdministrator
+from telegram.error import TelegramError
 from telegram.ext import ChatMemberHandler
 
 if TYPE_CHECKING:
@@ -60,8 +63,28 @@ async def track_removal(update: Update, context: BotContext) -> None:
             not (isinstance(member, ChatMemberAdministrator) and member.can_post_messages)
             and member.status != ChatMember.OWNER
         )
+    joined = (
+        change.chat.type != change.chat.CHANNEL
+        and change.old_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT)
+        and member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
+    )
+    if joined:
+        await greet_group(context, change.chat.id)
     if gone and await context.services.stores.subscriptions.end_chat(change.chat.id):
         log.info(
             "Removed from a group or channel: its subscriptions ended (update %s)",
             update.update_id,
         )
+
+
+async def greet_group(context: BotContext, chat_id: int) -> None:
+    """Say once, when added to a group, what the bot does there and who changes it."""
+    text = context.gettext(
+        "Hello! I am the assistant of the IT Bündnis BW. The administrators of this group "
+        "choose with /abo what I post here: reminders of meetings, changes and circulars. I "
+        "answer questions when you mention me ({mention}) or reply to one of my messages."
+    ).format(mention=html.escape(f"@{context.bot.username}"))
+    try:
+        await context.bot.send_message(chat_id, text)
+    except TelegramError:
+        log.warning("Could not greet a group that added the bot", exc_info=True)

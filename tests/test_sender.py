@@ -494,12 +494,16 @@ async def test_push_sent(ext_bot: ExtBot[str], telegram_: FakeTelegram) -> None:
         refusal(403, "Forbidden: user is deactivated"),
         refusal(403, "Forbidden: bot can't initiate conversation with a user"),
         refusal(400, "Bad Request: chat not found"),
+        refusal(403, "Forbidden: bot was kicked from the group chat"),
+        refusal(403, "Forbidden: bot is not a member of the channel chat"),
+        refusal(400, "Bad Request: need administrator rights in the channel chat"),
+        refusal(400, "Bad Request: not enough rights to send text messages to the chat"),
     ],
 )
 async def test_push_blocked(
     ext_bot: ExtBot[str], telegram_: FakeTelegram, answer: tuple[int, dict[str, Any]]
 ) -> None:
-    """Blocked, deactivated and unknown recipients are permanent: one try, BLOCKED."""
+    """Blocked, deactivated, unknown or muted recipients are permanent: one try, BLOCKED."""
     telegram_.script[11] = [answer]
     result = await push(ext_bot, 11, REPLY)
     assert result.outcome is PushOutcome.BLOCKED

@@ -77,6 +77,13 @@ DEFAULT_MAX_RETRIES: Final = 5  # 429s a bulk request survives before the error 
 REPLY_RETRY_LIMIT: Final = 5.0  # a reply refused with a longer retry_after is not retried
 # Exponential backoff of push() between attempts after a server or network error.
 DEFAULT_BACKOFF: Final = 1.0
+# 400s that mean the chat cannot be written to until someone there acts: gone, a channel
+# that took away the bot's right to post, a group that muted the bot.
+_UNREACHABLE: Final = (
+    "chat not found",
+    "need administrator rights",
+    "not enough rights to send",
+)
 _SENDING_PREFIXES: Final = ("send", "copy", "forward")
 _EPSILON: Final = 1e-9  # floating-point dust from refills
 _PRUNE_FLOOR: Final = 1024
@@ -449,8 +456,9 @@ async def push(
 
     Returns:
         SENT with the message id; BLOCKED when the recipient cannot be reached (403, "chat not
-        found"); UNKNOWN after a timeout once the request had left; FAILED otherwise (with
-        ``retry_after`` set when it was a 429 that outlasted SendBudget's retries).
+        found", no right to post in a channel or group); UNKNOWN after a timeout once the
+        request had left; FAILED otherwise (with ``retry_after`` set when it was a 429 that
+        outlasted SendBudget's retries).
     """
     ext = _check_bot(bot)
 
@@ -558,7 +566,7 @@ async def _classified(
         except BadRequest as bad:
             outcome = (
                 PushOutcome.BLOCKED
-                if "chat not found" in bad.message.lower()
+                if any(reason in bad.message.lower() for reason in _UNREACHABLE)
                 else PushOutcome.FAILED  # the same request would be refused again
             )
             return PushResult(outcome, error=_describe(bad))

@@ -32,6 +32,14 @@ MEMBER_COMMANDS: Final[tuple[Command, ...]] = (
     Command("hilfe", N_("What you can ask me")),
 )
 
+# A group's menu: what works in a group (accounts, privacy and circulars are private only).
+GROUP_COMMAND_NAMES: Final = frozenset(
+    {"netzwerke", "termine", "treffen", "abo", "erinnerungen", "stopp", "hilfe"}
+)
+GROUP_COMMANDS: Final[tuple[Command, ...]] = tuple(
+    c for c in MEMBER_COMMANDS if c.name in GROUP_COMMAND_NAMES
+)
+
 # Admins see these after the member commands (a chat-scoped menu replaces the default one).
 ADMIN_COMMANDS: Final[tuple[Command, ...]] = (
     Command("termin_neu", N_("Admin: create a meeting")),

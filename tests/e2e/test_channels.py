@@ -175,3 +175,8 @@ async def test_disconnect_and_removal_end_the_subscriptions(
     await sandbox.wait_idle(quiet=0.3, timeout=10)
     assert not connected(settings.database)
     assert topics(settings.database) == []
+    # Added again: a channel gets no greeting (it would be a public post), nor old topics.
+    sandbox.set_bot_member(CHANNEL, "administrator", by=ADMIN, can_post_messages=True)
+    await sandbox.wait_idle(quiet=0.3, timeout=10)
+    assert sandbox.messages(CHANNEL) == []
+    assert topics(settings.database) == []

@@ -179,3 +179,20 @@ async def test_free_text_in_the_group_only_when_addressed(bot: BotApp, sandbox: 
     assert "cyberLAGO" in (again.text or "")
     (cards,) = await say(sandbox, MEMBER, f"/netzwerke{BOT}")
     assert "Netzwerke" in (cards.text or "")
+
+
+async def test_greeting_when_added_and_the_group_menu(bot: BotApp, sandbox: Sandbox) -> None:
+    """A group that adds the bot is greeted once; groups get a menu of what works there."""
+    a_group(sandbox)
+    sandbox.set_bot_member(GROUP, "left", by=ADMIN)
+    sandbox.set_bot_member(GROUP, "member", by=ADMIN)
+    await sandbox.wait_idle(quiet=0.3, timeout=10)
+    (greeting,) = sandbox.messages(GROUP)
+    assert (greeting.text or "").startswith("Guten Tag! Ich bin der Assistent des IT Bündnis BW.")
+    assert BOT in (greeting.text or "")
+    sandbox.set_bot_member(GROUP, "administrator", by=ADMIN)  # promoted: no second greeting
+    await sandbox.wait_idle(quiet=0.3, timeout=10)
+    assert len(sandbox.messages(GROUP)) == 1
+    for language in ("", "de"):
+        menu = [c["command"] for c in sandbox.commands({"type": "all_group_chats"}, language)]
+        assert menu == ["netzwerke", "termine", "treffen", "abo", "erinnerungen", "stopp", "hilfe"]

@@ -4,7 +4,8 @@ A person who blocks the bot gets nothing more until they come back; unblocking a
 count as coming back. A group or channel that removes the bot (or takes away a channel's
 right to post) ends its subscriptions at once: nothing more is sent there, and its admins
 choose its topics afresh if they add the bot again. A group that adds the bot gets one short
-greeting saying how it works there (never a channel: that would be a public post).
+greeting saying how it works there (never a channel: that would be a public post). A group
+that becomes a supergroup gets a new chat id: its subscriptions move along.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import ChatMember, ChatMemberAdministrator
 from telegram.error import TelegramError
-from telegram.ext import ChatMemberHandler
+from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
 if TYPE_CHECKING:
     from telegram import Update
@@ -28,7 +29,10 @@ log = logging.getLogger(__name__)
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """Return this feature's handlers in priority order."""
-    return [ChatMemberHandler(track_block, ChatMemberHandler.MY_CHAT_MEMBER)]
+    return [
+        ChatMemberHandler(track_block, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration),
+    ]
 
 
 async def track_block(update: Update, context: BotContext) -> None:
@@ -88,3 +92,20 @@ async def greet_group(context: BotContext, chat_id: int) -> None:
         await context.bot.send_message(chat_id, text)
     except TelegramError:
         log.warning("Could not greet a group that added the bot", exc_info=True)
+
+
+async def follow_migration(update: Update, context: BotContext) -> None:
+    """Move a group's subscriptions to the supergroup it became (either service message)."""
+    if (message := update.effective_message) is None:
+        return
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id is not None:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    services = context.services
+    if await services.stores.subscriptions.move_chat(old, new, now=services.clock.now()):
+        log.info(
+            "A group became a supergroup: its subscriptions moved (update %s)", update.update_id
+        )

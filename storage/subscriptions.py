@@ -100,6 +100,18 @@ SQL_CONNECT_CHANNEL: Final = """
 INSERT INTO channels (chat_id, title, username, connected_by, connected_at)
 VALUES (:chat_id, :title, :username, :by, :now)
 ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, username = excluded.username"""
+# A group that became a supergroup has a new chat id: everything moves over to it.
+SQL_MOVE_SUBSCRIBER: Final = """
+INSERT OR IGNORE INTO subscribers (chat_id, status, leads, quiet_start, quiet_end, stopped,
+    created_at, updated_at, blocked_at)
+SELECT :new, status, leads, quiet_start, quiet_end, stopped, created_at, :now, blocked_at
+FROM subscribers WHERE chat_id = :old"""
+SQL_MOVE_SUBSCRIPTIONS: Final = (
+    "UPDATE OR IGNORE subscriptions SET chat_id = :new WHERE chat_id = :old"
+)
+SQL_MOVE_REMINDERS: Final = "UPDATE OR IGNORE reminders SET chat_id = :new WHERE chat_id = :old"
+SQL_MOVE_OUTBOX: Final = """
+UPDATE outbox SET chat_id = :new WHERE chat_id = :old AND status = 'pending'"""
 SQL_CHANNEL: Final = "SELECT * FROM channels WHERE chat_id = ?"
 SQL_CHANNELS: Final = "SELECT * FROM channels ORDER BY title COLLATE NOCASE, chat_id"
 
@@ -344,6 +356,24 @@ class SubscriptionStore:
         async with self._db.transaction():
             await skip_pending(self._db, chat_id, reason=SKIP_ENDED)
             return await self._db.execute(SQL_DELETE_SUBSCRIBER, (chat_id,)) == 1
+
+    async def move_chat(self, old: int, new: int, *, now: datetime) -> bool:
+        """Move a group's subscriptions, reminders and pending rows to its new chat id.
+
+        Telegram gives a group that becomes a supergroup a new id and refuses sends to the old
+        one. True if the old id followed anything; moving twice changes nothing.
+        """
+        params = {"old": old, "new": new, "now": utc_text(now)}
+        async with self._db.transaction():
+            if await self._db.fetchone(SQL_SUBSCRIBER, (old,)) is None:
+                return False
+            await self._db.execute(SQL_MOVE_SUBSCRIBER, params)
+            await self._db.execute(SQL_MOVE_SUBSCRIPTIONS, params)
+            await self._db.execute(SQL_MOVE_REMINDERS, params)
+            await self._db.execute(SQL_MOVE_OUTBOX, params)
+            await self._db.execute(SQL_DELETE_SUBSCRIBER, (old,))
+            await plan_subscriber(self._db, new, now=now, tz=self._tz)
+            return True
 
     async def connect_channel(
         self, chat_id: int, *, title: str, username: str | None, by: int, now: datetime

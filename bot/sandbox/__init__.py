@@ -4,8 +4,9 @@
 ``Application`` to poll it and send to it, checks every call against ``api.json`` and Telegram's
 formatting rules, and lets a driver play the users: ``send_text``, ``press_button``,
 ``set_bot_blocked``, groups and channels with member status and rights (``add_group``,
-``add_channel``, ``set_member``, ``set_bot_member``), inline queries, forwarded channel posts,
-fault injection and flood emulation (20 messages per minute in a group or channel).
+``add_channel``, ``set_member``, ``set_bot_member``, ``migrate_group``), inline queries,
+forwarded channel posts, fault injection and flood emulation (20 messages per minute in a
+group or channel).
 Webhooks as Telegram does them: ``setWebhook`` (``secret_token``, ``allowed_updates``,
 ``drop_pending_updates``), ``deleteWebhook``, ``getWebhookInfo`` (with the last delivery
 error); while a webhook is set, ``getUpdates`` is refused with 409 and the updates are POSTed

@@ -280,6 +280,8 @@ class Sandbox:
         # Groups and channels: chat -> user -> ChatMember JSON (the bot included).
         self._members: dict[int, dict[int, dict[str, Any]]] = {}
         self._inline_queries: dict[str, int] = {}
+        # Groups that became supergroups: old chat id -> new chat id.
+        self._migrated: dict[int, int] = {}
         # answerInlineQuery's parameters, by inline query id.
         self.inline_answers: dict[str, dict[str, Any]] = {}
         self._query_ids = itertools.count(1)
@@ -489,6 +491,25 @@ class Sandbox:
         }
         self.spec.check_object("ChatMemberUpdated", update)
         return self._push_update("my_chat_member", update, chat_id)
+
+    def migrate_group(self, chat_id: int, new_chat_id: int, *, by: int) -> tuple[int, int]:
+        """Turn a group into a supergroup with a new id, as Telegram does; return update_ids.
+
+        Two service messages arrive: ``migrate_to_chat_id`` in the old group and
+        ``migrate_from_chat_id`` in the new supergroup. Sends to the old id are refused from
+        now on with 400 and ``parameters.migrate_to_chat_id``.
+        """
+        old = self._chats.get(chat_id)
+        if old is None or old["type"] != "group":
+            raise ValueError(f"unknown basic group {chat_id}")
+        if new_chat_id in self._chats or not str(new_chat_id).startswith("-100"):
+            raise ValueError(f"a supergroup needs a new id -100…, not {new_chat_id}")
+        self._chats[new_chat_id] = {**old, "id": new_chat_id, "type": "supergroup"}
+        self._members[new_chat_id] = dict(self._members.get(chat_id, {}))
+        first = self.send_message(by, chat_id=chat_id, migrate_to_chat_id=new_chat_id)
+        self._migrated[chat_id] = new_chat_id
+        second = self.send_message(by, chat_id=new_chat_id, migrate_from_chat_id=chat_id)
+        return first, second
 
     def send_inline_query(
         self, user_id: int, query: str, *, chat_type: str = "private", offset: str = ""
@@ -970,6 +991,12 @@ class Sandbox:
     def _check_faults(self, chat_id: int) -> None:
         if chat_id in self._blocked:
             raise ApiError(*FAULTS["blocked"])
+        if chat_id in self._migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self._migrated[chat_id],
+            )
         bot = self._bot_status(chat_id)
         if bot is not None:
             kind = self._chats[chat_id]["type"]

@@ -196,3 +196,33 @@ async def test_greeting_when_added_and_the_group_menu(bot: BotApp, sandbox: Sand
     for language in ("", "de"):
         menu = [c["command"] for c in sandbox.commands({"type": "all_group_chats"}, language)]
         assert menu == ["netzwerke", "termine", "treffen", "abo", "erinnerungen", "stopp", "hilfe"]
+
+
+async def test_subscriptions_follow_the_group_into_its_supergroup(
+    bot: BotApp, sandbox: Sandbox, settings: Settings, clock: ManualClock
+) -> None:
+    """A basic group upgraded to a supergroup keeps what it follows under its new id."""
+    basic, upgraded = -4001, -1004001
+    sandbox.add_group(basic, "IT-Netzwerk Ulm")
+    sandbox.set_member(basic, ADMIN, "creator")
+    before = len(sandbox.messages(basic))
+    sandbox.send_text(ADMIN, "/abo", chat_id=basic)
+    await sandbox.wait_idle(quiet=0.3, timeout=10)
+    (panel,) = sandbox.messages(basic)[before:]
+    for row in panel.reply_markup["inline_keyboard"]:
+        for button in row:
+            if "Alle Netzwerktreffen" in button["text"]:
+                sandbox.press_button(
+                    ADMIN, panel.message_id, button["callback_data"], chat_id=basic
+                )
+    await sandbox.wait_idle(quiet=0.3, timeout=10)
+    assert group_rows(settings.database, basic) == [("meetings", "")]
+
+    sandbox.migrate_group(basic, upgraded, by=ADMIN)
+    await sandbox.wait_idle(quiet=0.3, timeout=10)
+    assert group_rows(settings.database, basic) == []
+    assert group_rows(settings.database, upgraded) == [("meetings", "")]
+    clock.set(ONE_DAY_BEFORE)
+    await dispatch(bot)
+    (reminder,) = sandbox.messages(upgraded)
+    assert (reminder.text or "").startswith("Erinnerung")

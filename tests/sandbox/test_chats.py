@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 import telegram
 from telegram import InlineQueryResultArticle, InputTextMessageContent
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from tests.sandbox.conftest import USER
 
@@ -123,3 +123,21 @@ async def test_inline_mode_off(sandbox: Sandbox) -> None:
     sandbox.inline_mode = False
     with pytest.raises(ValueError, match="inline mode is off"):
         sandbox.send_inline_query(USER, "karlsruhe")
+
+
+async def test_group_becomes_a_supergroup(bot: telegram.Bot, sandbox: Sandbox) -> None:
+    """Service messages in both chats; the old id is refused with the new one named."""
+    sandbox.add_group(GROUP, "Netzwerk Karlsruhe")
+    sandbox.set_member(GROUP, USER, "creator")
+    sandbox.migrate_group(GROUP, CHANNEL, by=USER)
+    old, new = await bot.get_updates()
+    assert old.message is not None
+    assert old.message.migrate_to_chat_id == CHANNEL
+    assert new.message is not None
+    assert new.message.chat.type == "supergroup"
+    assert new.message.migrate_from_chat_id == GROUP
+    with pytest.raises(ChatMigrated) as refused:
+        await bot.send_message(GROUP, "Hallo?")
+    assert refused.value.new_chat_id == CHANNEL
+    await bot.send_message(CHANNEL, "Hallo Supergruppe")
+    assert (await bot.get_chat_member(CHANNEL, USER)).status == "creator"

@@ -359,6 +359,31 @@ async def test_group_and_channel_end(
         await subs.connect_channel(CHAT, title="x", username=None, by=CHAT, now=NOW)
 
 
+async def test_group_moves_to_its_supergroup(
+    db: Database, subs: SubscriptionStore, reminders: ReminderStore
+) -> None:
+    """Subscriptions, settings, reminders and pending rows move to the new id, once."""
+    old, new = -4001, -1004001
+    await subs.subscribe(old, MEETINGS, now=NOW)
+    await subs.set_leads(old, [Lead.DAY], now=NOW)
+    planned = await pending(reminders, old)
+    await db.execute(
+        "INSERT INTO outbox (chat_id, kind, payload, due_at, created_at) "
+        "VALUES (?, 'weekly', '{}', '2027', '2027')",
+        (old,),
+    )
+    assert await subs.move_chat(old, new, now=NOW)
+    assert await subs.get(old) is None
+    moved = await subs.get(new)
+    assert moved is not None
+    assert (moved.subscriptions, moved.leads) == ({MEETINGS}, (Lead.DAY,))
+    assert await pending(reminders, new) == planned
+    row = await db.fetchone("SELECT chat_id FROM outbox")
+    assert row is not None
+    assert row[0] == new
+    assert not await subs.move_chat(old, new, now=NOW)
+
+
 async def event(db: Database, event_id: str) -> Event:
     """Return an event from the catalog."""
     found = (await CatalogStore(db).load()).event(event_id)

@@ -381,6 +381,15 @@ def help_reply(ctx: RenderContext) -> Reply:
         ).format(alliance=esc(ctx.catalog.alliance.name if ctx.catalog.alliance else "", 100)),
         _example_block(ctx),
         "<b>{}</b>\n{}".format(_("Commands:"), commands),
+        "<b>{}</b> {}".format(
+            _("Groups and sharing:"),
+            _(
+                "A network's group can follow topics too: its administrators choose them "
+                "with /abo in the group, and there I answer questions that mention me. In any "
+                "chat, type @ and my name followed by a place or network, for example "
+                "“Karlsruhe”, to share a meeting's card."
+            ),
+        ),
     ]
     buttons = (
         (

@@ -38,10 +38,10 @@ from bot.views.catalog import (
     network_list,
     welcome_reply,
 )
-from bot.views.commands import MEMBER_COMMANDS
 from bot.views.common import (
     button_label,
     button_rows,
+    command,
     esc,
     event_button,
     fictional_list_note,
@@ -61,12 +61,6 @@ from bot.views.replies import Button, Reply
 if TYPE_CHECKING:
     from bot.domain.models import Event, Network, Person
     from bot.views.common import RenderContext
-
-
-def command(name: str) -> str:
-    """Return "/name" for a member command; only commands that exist are ever mentioned."""
-    names = [c.name for c in MEMBER_COMMANDS]
-    return "/" + (name if name in names else names[-1])
 
 
 HELP_COMMAND: Final = command("hilfe")

@@ -15,6 +15,8 @@ from bot.views import callbacks
 from bot.views.catalog import event_card, network_card
 from bot.views.notices import cancel_notice, change_notice, reminder_reply, weekly_preview
 from bot.views.panels import (
+    for_channel,
+    for_group,
     reminder_settings_panel,
     restored_reply,
     stop_confirm_reply,
@@ -443,3 +445,25 @@ def test_subscribe_buttons_only_with_the_feature() -> None:
     assert "🔔 Termin abonnieren" not in _labels(past)
     _check(card)
     _check(with_feature)
+
+
+def test_channel_panel_names_the_channel_within_64_bytes() -> None:
+    """A channel's panel: every network toggle kept, every button naming the channel."""
+    ctx = context()
+    channel = -1009999999999  # as long as Telegram's channel ids get
+    followed = frozenset({callbacks.CODE_NEWS, callbacks.event_code("x" * 40)})
+    plain = subscriptions_panel(ctx, followed)
+    panel = for_channel(ctx, plain, channel, "Kanal <News>")
+    assert panel.text.startswith("<b>Abos des Kanals Kanal &lt;News&gt;</b>")
+    data = [b.data for row in panel.buttons for b in row if b.data is not None]
+    assert all(d.startswith(f"c:{channel}:") for d in data)
+    assert all(len(d.encode()) <= MAX_CALLBACK_BYTES for d in data)
+    assert all(callbacks.split_chat(d) == (channel, d.split(":", 2)[2]) for d in data)
+    networks = [d for d in data if ":sub:t:net:" in d]
+    assert len(networks) == len(ctx.catalog.networks)
+    # Only what cannot fit is left out: the long event id's toggle.
+    assert len(data) == len([b for row in plain.buttons for b in row]) - 1
+    group = for_group(ctx, plain, "IT-Netzwerk <Ulm>")
+    assert group.buttons == plain.buttons
+    assert html_errors(group.text) == []
+    assert "Nur die Administratoren der Gruppe können sie ändern." in group.text

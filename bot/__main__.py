@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from babel.numbers import format_decimal
 from telegram import Update
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
     from bot.domain.models import Catalog, Event
     from storage.catalog import ImportReport
+
+# The commands run beside the bot: after each batch of a big reminder plan they leave the
+# database's write lock free as long as they held it, so the bot's writes get their turn.
+CLI_PLAN_PAUSE: Final = 1.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,7 +119,9 @@ async def _import(settings: Settings, path: Path, text: str) -> int:
     try:
         await migrate(db)
         try:
-            report = await CatalogStore(db).import_text(text, name=str(path))
+            report = await CatalogStore(db, plan_pause=CLI_PLAN_PAUSE).import_text(
+                text, name=str(path)
+            )
         except DataFileError as error:
             print(_("{path} was not imported.").format(path=path), file=sys.stderr)
             print(error.describe(_), file=sys.stderr)
@@ -195,7 +201,7 @@ async def _events(settings: Settings, args: argparse.Namespace) -> int:
     db = await Database.open(settings.database)
     try:
         await migrate(db)
-        store = CatalogStore(db)
+        store = CatalogStore(db, plan_pause=CLI_PLAN_PAUSE)
         now = datetime.now(UTC)
         tz = settings.timezone
         if await store.is_empty():

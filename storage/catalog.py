@@ -50,7 +50,7 @@ from storage.importer import (
     parse_bundled,
     parse_data_file,
 )
-from storage.reminders import load_events, plan_event
+from storage.reminders import PLAN_BATCH, finish_plans, load_events, plan_event
 
 if TYPE_CHECKING:
     import sqlite3
@@ -232,8 +232,16 @@ class ImportReport:
 class CatalogStore:
     """The alliance's facts (sources, people, networks, events, FAQ, singletons)."""
 
-    def __init__(self, db: Database, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        plan_pause: float = 0.0,
+    ) -> None:
+        """Use ``db``; a process beside the bot passes ``plan_pause`` (see ``finish_plans``)."""
         self._db = db
+        self._plan_pause = plan_pause
         self._monotonic = monotonic
         self._cached: Catalog | None = None
         self._stamp: tuple[int, int] = (-1, -1)
@@ -290,7 +298,7 @@ class CatalogStore:
     async def upsert(
         self, data: DataFile, *, now: datetime | None = None, tz: ZoneInfo = DATA_TIMEZONE
     ) -> ImportReport:
-        """Write a parsed file in one transaction and report what changed."""
+        """Write a parsed file (see :meth:`upsert_all`) and report what changed."""
         return await self.upsert_all([data], now=now, tz=tz)
 
     async def upsert_all(
@@ -300,16 +308,28 @@ class CatalogStore:
         now: datetime | None = None,
         tz: ZoneInfo = DATA_TIMEZONE,
     ) -> ImportReport:
-        """Write several parsed files in one transaction (all or nothing).
+        """Write parsed (so already checked) files: a file's tables, then each event.
 
-        New and changed events get their reminders planned in the same transaction (moved,
-        dropped, notices queued) as of ``now`` (default: the current time, for the CLI).
+        Per file, everything but its events is written in one transaction, then each new or
+        changed event in one of its own, with its reminders planned (moved, dropped, notices
+        queued) as of ``now`` (default: the current time, for the CLI): the first batch of
+        followers in the event's transaction, the rest in short transactions of their own
+        (:func:`storage.reminders.finish_plans`). So an import holds the write lock, which
+        the running bot needs for every write, for milliseconds at a time, not for the
+        whole file. The file was checked as a whole before (``parse_data_file``), so what
+        can still fail here is the disk, not the data.
         """
         moment = datetime.now(UTC) if now is None else now
         report = ImportReport()
-        async with self._db.transaction():
-            for data in files:
-                report = report.merged(await _upsert(self._db, data, now=moment, tz=tz))
+        for data in files:
+            async with self._db.transaction():
+                part, events = await _upsert(self._db, data, now=moment, tz=tz)
+            for event, old, change in events:
+                async with self._db.transaction():
+                    await _write_event(self._db, event, old, change, now=moment, tz=tz)
+                pause = self._plan_pause
+                await finish_plans(self._db, [event.id], now=moment, tz=tz, pause=pause)
+            report = report.merged(part)
         return report
 
     async def import_text(
@@ -347,7 +367,9 @@ class CatalogStore:
         Raises:
             InvalidEventError: a value breaks a rule (nothing is written).
         """
-        return await _add_event(self._db, event, actor=actor, now=now, tz=tz)
+        return await _add_event(
+            self._db, event, actor=actor, now=now, tz=tz, pause=self._plan_pause
+        )
 
     async def update_event(
         self, event: Event, *, actor: int | None, now: datetime, tz: ZoneInfo
@@ -361,7 +383,9 @@ class CatalogStore:
         Raises:
             EventNotFoundError, EventNotUpcomingError, InvalidEventError: nothing is written.
         """
-        return await _update_event(self._db, event, actor=actor, now=now, tz=tz)
+        return await _update_event(
+            self._db, event, actor=actor, now=now, tz=tz, pause=self._plan_pause
+        )
 
     async def cancel_event(
         self, event_id: str, *, actor: int | None, now: datetime, tz: ZoneInfo
@@ -371,7 +395,9 @@ class CatalogStore:
         Raises:
             EventNotFoundError, EventNotUpcomingError: nothing is written.
         """
-        return await _cancel_event(self._db, event_id, actor=actor, now=now, tz=tz)
+        return await _cancel_event(
+            self._db, event_id, actor=actor, now=now, tz=tz, pause=self._plan_pause
+        )
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -607,8 +633,13 @@ def _event_change(old: Event, new: Event) -> EventChange:
     )
 
 
-async def _upsert(db: Database, data: DataFile, *, now: datetime, tz: ZoneInfo) -> ImportReport:
-    """Write one file inside the caller's transaction, planning the events' reminders."""
+async def _upsert(
+    db: Database, data: DataFile, *, now: datetime, tz: ZoneInfo
+) -> tuple[ImportReport, list[tuple[Event, Event | None, EventChange | None]]]:
+    """Write one file but its events inside the caller's transaction; return the events to write.
+
+    The events are written afterwards, one transaction each (:func:`_write_event`).
+    """
     stamp = datetime.now(UTC).isoformat()
     existing = await _read_catalog(db)
     counter = _Counter(data.tables)
@@ -681,25 +712,6 @@ async def _upsert(db: Database, data: DataFile, *, now: datetime, tz: ZoneInfo) 
         if change is not None:
             changes.append(change)
         written.append((event, old, change))
-        await db.execute(SQL_UPSERT_EVENT, _event_params(event))
-        await db.execute(SQL_DELETE_EVENT_HOSTS, (event.id,))
-        await db.executemany(
-            SQL_INSERT_EVENT_HOST,
-            [(event.id, i, h.name, h.network) for i, h in enumerate(event.hosts)],
-        )
-        await db.execute(SQL_DELETE_EVENT_PROGRAMME, (event.id,))
-        await db.executemany(
-            SQL_INSERT_EVENT_PROGRAMME,
-            [
-                (event.id, i, p.kind, p.title, p.speaker, p.summary)
-                for i, p in enumerate(event.programme)
-            ],
-        )
-        await _replace_sources(
-            db, SQL_DELETE_EVENT_SOURCES, SQL_INSERT_EVENT_SOURCE, event.id, event.sources
-        )
-    for event, old, change in written:
-        await plan_event(db, event, now=now, tz=tz, change=change, previous=old)
 
     old_faq = {f.id: f for f in existing.faq}
     position = await _next_position(db, SQL_NEXT_FAQ_POSITION)
@@ -714,11 +726,42 @@ async def _upsert(db: Database, data: DataFile, *, now: datetime, tz: ZoneInfo) 
             )
             position += 1
 
-    return ImportReport(
+    report = ImportReport(
         counts=counter.counts,
         changed_events=tuple(c.id for c in changes),
         event_changes=tuple(changes),
     )
+    return report, written
+
+
+async def _write_event(
+    db: Database,
+    event: Event,
+    old: Event | None,
+    change: EventChange | None,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+) -> None:
+    """Write one imported event inside the caller's transaction and plan its first batch."""
+    await db.execute(SQL_UPSERT_EVENT, _event_params(event))
+    await db.execute(SQL_DELETE_EVENT_HOSTS, (event.id,))
+    await db.executemany(
+        SQL_INSERT_EVENT_HOST,
+        [(event.id, i, h.name, h.network) for i, h in enumerate(event.hosts)],
+    )
+    await db.execute(SQL_DELETE_EVENT_PROGRAMME, (event.id,))
+    await db.executemany(
+        SQL_INSERT_EVENT_PROGRAMME,
+        [
+            (event.id, i, p.kind, p.title, p.speaker, p.summary)
+            for i, p in enumerate(event.programme)
+        ],
+    )
+    await _replace_sources(
+        db, SQL_DELETE_EVENT_SOURCES, SQL_INSERT_EVENT_SOURCE, event.id, event.sources
+    )
+    await plan_event(db, event, now=now, tz=tz, change=change, previous=old, batch=PLAN_BATCH)
 
 
 def _opt_iso_date(value: date | None) -> str | None:
@@ -921,7 +964,13 @@ def _changed_fields(old: Event, new: Event) -> list[str]:
 
 
 async def _add_event(
-    db: Database, event: Event, *, actor: int | None, now: datetime, tz: ZoneInfo
+    db: Database,
+    event: Event,
+    *,
+    actor: int | None,
+    now: datetime,
+    tz: ZoneInfo,
+    pause: float = 0.0,
 ) -> Event:
     async with db.transaction():
         if event.status not in WRITABLE_STATUSES:
@@ -950,13 +999,20 @@ async def _add_event(
             SQL_INSERT_EVENT_HOST,
             [(new.id, i, h.name, h.network) for i, h in enumerate(new.hosts)],
         )
-        await plan_event(db, new, now=now, tz=tz)
+        await plan_event(db, new, now=now, tz=tz, batch=PLAN_BATCH)
         await write_audit(db, actor, AUDIT_MEETING_CREATED, {"event_id": new.id}, now=now)
+    await finish_plans(db, [new.id], now=now, tz=tz, pause=pause)
     return new
 
 
 async def _update_event(
-    db: Database, event: Event, *, actor: int | None, now: datetime, tz: ZoneInfo
+    db: Database,
+    event: Event,
+    *,
+    actor: int | None,
+    now: datetime,
+    tz: ZoneInfo,
+    pause: float = 0.0,
 ) -> Event:
     async with db.transaction():
         old = await _upcoming_event(db, event.id, now=now, tz=tz)
@@ -982,22 +1038,30 @@ async def _update_event(
             {key: params[key] for key in (*UPDATE_KEYS, "id")},
         )
         change = _event_change(old, new)
-        await plan_event(db, new, now=now, tz=tz, change=change, previous=old)
+        await plan_event(db, new, now=now, tz=tz, change=change, previous=old, batch=PLAN_BATCH)
         detail = {"event_id": new.id, "fields": fields}
         await write_audit(db, actor, AUDIT_MEETING_CHANGED, detail, now=now)
+    await finish_plans(db, [new.id], now=now, tz=tz, pause=pause)
     return new
 
 
 async def _cancel_event(
-    db: Database, event_id: str, *, actor: int | None, now: datetime, tz: ZoneInfo
+    db: Database,
+    event_id: str,
+    *,
+    actor: int | None,
+    now: datetime,
+    tz: ZoneInfo,
+    pause: float = 0.0,
 ) -> Event:
     async with db.transaction():
         old = await _upcoming_event(db, event_id, now=now, tz=tz)
         new = dataclasses.replace(old, status="cancelled")
         await db.execute(SQL_CANCEL_EVENT, (event_id,))
         change = EventChange(id=event_id, status=True)
-        await plan_event(db, new, now=now, tz=tz, change=change, previous=old)
+        await plan_event(db, new, now=now, tz=tz, change=change, previous=old, batch=PLAN_BATCH)
         await write_audit(db, actor, AUDIT_MEETING_CANCELLED, {"event_id": event_id}, now=now)
+    await finish_plans(db, [event_id], now=now, tz=tz, pause=pause)
     return new
 
 

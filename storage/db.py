@@ -50,10 +50,10 @@ SQL_BEGIN_READ: Final = "BEGIN DEFERRED"
 SQL_COMMIT: Final = "COMMIT"
 SQL_ROLLBACK: Final = "ROLLBACK"
 SQL_DATA_VERSION: Final = "PRAGMA data_version"
-# Backoff while another process holds the write lock: 20 ms doubling up to 500 ms, for
+# Backoff while another process holds the write lock: 20 ms doubling up to 100 ms, for
 # at most BUSY_PATIENCE seconds (an import commits every batch, so waits are short).
 BUSY_FIRST_DELAY: Final = 0.02
-BUSY_MAX_DELAY: Final = 0.5
+BUSY_MAX_DELAY: Final = 0.1
 BUSY_PATIENCE: Final = 120.0
 
 log = logging.getLogger(__name__)

@@ -493,6 +493,24 @@ LDAP_DIRECTORY_LINKS: Final = Migration(
     foreign_keys_off=True,
 )
 
+# Reminder plans still to finish: an event with many followers is planned in batches, each
+# its own transaction (storage.reminders.finish_plans); the followers after `after` (chat id
+# order) are not planned yet, `revive` carries a reschedule's "sent rows come back", and
+# `updated_at` (real time) tells the bot that the process planning it has stopped.
+PLAN_QUEUE: Final = Migration(
+    "0012_engine_plan_queue",
+    (
+        """
+        CREATE TABLE plan_queue (
+            event_id TEXT PRIMARY KEY
+                REFERENCES events (id) ON UPDATE CASCADE ON DELETE CASCADE,
+            after INTEGER NOT NULL,
+            revive INTEGER NOT NULL DEFAULT 0 CHECK (revive IN (0, 1)),
+            updated_at TEXT NOT NULL
+        )""",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -503,6 +521,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     UNANSWERED,
     GROUPS_CHANNELS,
     LDAP_DIRECTORY_LINKS,
+    PLAN_QUEUE,
 )
 
 

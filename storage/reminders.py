@@ -25,8 +25,11 @@ everyone already reminded of the event and everyone following that one event.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time as time_
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from bot.domain.models import DATA_TIMEZONE, Event, Host
@@ -37,7 +40,6 @@ from storage.outbox import enqueue_notice
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Collection, Iterable, Mapping
-    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from bot.domain.models import EventChange
@@ -104,6 +106,7 @@ SQL_DUE: Final = """
 SELECT r.id, r.event_id, r.chat_id, r.lead, r.due_at
 FROM reminders AS r JOIN subscribers AS s ON s.chat_id = r.chat_id
 WHERE r.status = 'pending' AND r.due_at <= :now AND s.status = 'active'
+    AND NOT EXISTS (SELECT 1 FROM plan_queue AS q WHERE q.event_id = r.event_id)
 ORDER BY r.due_at, r.id
 LIMIT :limit"""
 SQL_NEXT_DUE: Final = """
@@ -130,6 +133,122 @@ SQL_RECOVER: Final = (
 )
 
 _NOTICE_FIELDS: Final = ("date", "time", "place")
+# Followers planned per transaction when a caller asks for batches (about 30 ms each).
+PLAN_BATCH: Final = 2_500
+# A queued plan nobody advanced for this long is finished by the bot (its process stopped).
+PLAN_STALE: Final = timedelta(seconds=60)
+_BEFORE_ALL_CHATS: Final = -(2**63)
+_AFTER_ALL_CHATS: Final = 2**63 - 1
+
+# plan_event, set-based, for the followers in one range of chat ids (:after, :upto]. The
+# send time of each (quiet-hours pair, lead) comes from Python (bot.domain.schedule, exact on
+# DST and quiet hours) into temp.plan_due; the followers joined to it make temp.plan_targets;
+# the statements below then apply _reconcile's rules to the event's rows in the range, each
+# to rows that the earlier ones cannot have touched (they select disjoint states).
+SQL_PLAN_SETUP: Final = (
+    """CREATE TEMP TABLE IF NOT EXISTS plan_due (
+        quiet_start TEXT, quiet_end TEXT, lead TEXT NOT NULL, due_at TEXT NOT NULL,
+        ahead INTEGER NOT NULL)""",
+    """CREATE TEMP TABLE IF NOT EXISTS plan_targets (
+        chat_id INTEGER NOT NULL, lead TEXT NOT NULL, due_at TEXT NOT NULL,
+        ahead INTEGER NOT NULL, PRIMARY KEY (chat_id, lead)) WITHOUT ROWID""",
+    "DELETE FROM temp.plan_due",
+    "DELETE FROM temp.plan_targets",
+)
+SQL_PLAN_CLEAR: Final = ("DELETE FROM temp.plan_due", "DELETE FROM temp.plan_targets")
+# How far the next batch reaches: the :limit-th follower after :after (chat id order).
+SQL_PLAN_RANGE: Final = """
+SELECT count(*), max(chat_id) FROM (
+    SELECT s.chat_id FROM subscribers AS s
+    WHERE s.chat_id > :after AND s.status = 'active' AND EXISTS (
+        SELECT 1 FROM subscriptions AS x WHERE x.chat_id = s.chat_id AND (
+            (x.topic = 'event' AND x.target = :event_id)
+            OR (x.topic = 'meetings' AND :meeting)
+            OR (x.topic = 'network' AND x.target IN (SELECT value FROM json_each(:networks)))
+        )
+    )
+    ORDER BY s.chat_id LIMIT :limit
+)"""
+SQL_FOLLOWER_QUIET_HOURS: Final = """
+SELECT DISTINCT s.quiet_start, s.quiet_end FROM subscribers AS s
+WHERE s.chat_id > :after AND s.chat_id <= :upto AND s.status = 'active' AND EXISTS (
+    SELECT 1 FROM subscriptions AS x WHERE x.chat_id = s.chat_id AND (
+        (x.topic = 'event' AND x.target = :event_id)
+        OR (x.topic = 'meetings' AND :meeting)
+        OR (x.topic = 'network' AND x.target IN (SELECT value FROM json_each(:networks)))
+    )
+)"""
+SQL_PLAN_DUE: Final = "INSERT INTO temp.plan_due VALUES (?, ?, ?, ?, ?)"
+SQL_PLAN_TARGETS: Final = """
+INSERT OR IGNORE INTO temp.plan_targets (chat_id, lead, due_at, ahead)
+SELECT s.chat_id, d.lead, d.due_at, d.ahead
+FROM subscribers AS s, json_each(s.leads) AS l
+JOIN temp.plan_due AS d ON d.lead = l.value
+    AND d.quiet_start IS s.quiet_start AND d.quiet_end IS s.quiet_end
+WHERE s.chat_id > :after AND s.chat_id <= :upto AND s.status = 'active' AND EXISTS (
+    SELECT 1 FROM subscriptions AS x WHERE x.chat_id = s.chat_id AND (
+        (x.topic = 'event' AND x.target = :event_id)
+        OR (x.topic = 'meetings' AND :meeting)
+        OR (x.topic = 'network' AND x.target IN (SELECT value FROM json_each(:networks)))
+    )
+)"""
+SQL_SENT_CHATS_OF_EVENT: Final = (
+    "SELECT chat_id FROM reminders WHERE event_id = ? AND status = 'sent'"
+)
+SQL_PLAN_DELETE: Final = """
+DELETE FROM reminders
+WHERE event_id = :event_id AND chat_id > :after AND chat_id <= :upto
+    AND status = 'pending' AND NOT EXISTS (
+        SELECT 1 FROM temp.plan_targets AS t
+        WHERE t.chat_id = reminders.chat_id AND t.lead = reminders.lead)"""
+SQL_PLAN_DROP_UNCOVERED: Final = """
+UPDATE reminders SET status = 'dropped', last_error = :cancelled
+WHERE event_id = :event_id AND chat_id > :after AND chat_id <= :upto
+    AND status = 'pending' AND NOT EXISTS (
+        SELECT 1 FROM temp.plan_targets AS t
+        WHERE t.chat_id = reminders.chat_id AND t.lead = reminders.lead)"""
+SQL_PLAN_MOVE: Final = """
+UPDATE reminders SET due_at = t.due_at FROM temp.plan_targets AS t
+WHERE reminders.event_id = :event_id AND reminders.chat_id > :after
+    AND reminders.chat_id <= :upto AND t.chat_id = reminders.chat_id
+    AND t.lead = reminders.lead AND reminders.status = 'pending'
+    AND t.ahead AND t.due_at <> reminders.due_at"""
+SQL_PLAN_DROP_PAST: Final = """
+UPDATE reminders SET status = 'dropped', last_error = :moved_past FROM temp.plan_targets AS t
+WHERE reminders.event_id = :event_id AND reminders.chat_id > :after
+    AND reminders.chat_id <= :upto AND t.chat_id = reminders.chat_id
+    AND t.lead = reminders.lead AND reminders.status = 'pending'
+    AND NOT t.ahead AND t.due_at <> reminders.due_at"""
+SQL_PLAN_REVIVE: Final = """
+UPDATE reminders SET status = 'pending', due_at = t.due_at, sent_at = NULL, attempts = 0,
+    last_error = NULL
+FROM temp.plan_targets AS t
+WHERE reminders.event_id = :event_id AND reminders.chat_id > :after
+    AND reminders.chat_id <= :upto AND t.chat_id = reminders.chat_id
+    AND t.lead = reminders.lead AND t.ahead AND (reminders.status = 'dropped'
+    OR (:revive_sent AND reminders.status IN ('sent', 'failed')
+        AND t.due_at <> reminders.due_at))"""
+SQL_PLAN_INSERT: Final = """
+INSERT INTO reminders (event_id, chat_id, lead, due_at, status)
+SELECT :event_id, t.chat_id, t.lead, t.due_at, 'pending' FROM temp.plan_targets AS t
+WHERE t.ahead AND NOT EXISTS (
+    SELECT 1 FROM reminders AS r
+    WHERE r.event_id = :event_id AND r.chat_id = t.chat_id AND r.lead = t.lead)"""
+# Plans still to finish (migration 0006_engine_plan_queue): the followers after `after` are
+# not planned yet. The dispatcher sends nothing of such an event meanwhile.
+SQL_QUEUE_PLAN: Final = """
+INSERT INTO plan_queue (event_id, after, revive, updated_at)
+VALUES (:event_id, :after, :revive, :stamp)
+ON CONFLICT (event_id) DO UPDATE SET after = excluded.after,
+    revive = max(plan_queue.revive, excluded.revive), updated_at = excluded.updated_at"""
+SQL_UNQUEUE_PLAN: Final = "DELETE FROM plan_queue WHERE event_id = ?"
+SQL_ADVANCE_PLAN: Final = (
+    "UPDATE plan_queue SET after = :after, updated_at = :stamp WHERE event_id = :event_id"
+)
+SQL_QUEUED_PLAN_OF: Final = """
+SELECT event_id, after, revive FROM plan_queue
+WHERE event_id IN (SELECT value FROM json_each(:ids)) ORDER BY event_id LIMIT 1"""
+SQL_STALE_PLANS: Final = "SELECT event_id FROM plan_queue WHERE updated_at < ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,36 +441,161 @@ async def plan_event(
     tz: ZoneInfo,
     change: EventChange | None = None,
     previous: Event | None = None,
+    batch: int | None = None,
 ) -> int:
-    """Plan one event's reminders for all its followers inside the caller's transaction.
+    """Plan one event's reminders for its followers inside the caller's transaction.
 
     ``event`` is the event as now stored; for an update, ``change`` says what changed and
     ``previous`` is the event as it was (its values go into the notice). Returns the number
     of reminder rows inserted, moved, revived, dropped or deleted.
+
+    Without ``batch`` every follower is planned here. With it, only the first ``batch``
+    followers are; should there be more, the rest is queued and the caller runs
+    :func:`finish_plans` after its commit, which plans them ``batch`` at a time, each batch
+    in its own short transaction: 100,000 followers then hold the write lock (and the
+    connection) for a few dozen milliseconds at a time instead of seconds.
+
+    Set-based, so that followers never block the event loop: a follower's send time depends
+    only on the event, the lead and the follower's quiet hours, so Python computes it
+    (exactly, with :mod:`bot.domain.schedule`) once per distinct quiet-hours pair and lead,
+    and SQL joins the followers to that and reconciles the event's rows with the same rules
+    as :func:`_reconcile` (see the module docstring).
     """
-    existing = [_row(row) for row in await db.fetchall(SQL_ROWS_OF_EVENT, (event.id,))]
-    targets: dict[Key, datetime] = {}
-    ahead: dict[Key, datetime] = {}
-    for follower in await _followers(db, event):
-        targets.update(_targets(event, follower, tz))
-        if _plannable(event):
-            for lead, due in due_reminders(
-                event, follower.leads, follower.quiet, tz, now=now
-            ).items():
-                ahead[(event.id, follower.chat_id, lead)] = due
-    reminded = {row.key[1] for row in existing if row.status == "sent"}
-    written = await _reconcile(
-        db,
-        existing,
-        targets,
-        ahead,
-        now=now,
-        revive_sent=change is not None and change.reschedules,
-        drop_uncovered=event.status == "cancelled",
+    reminded: set[int] = set()
+    if change is not None:
+        rows = await db.fetchall(SQL_SENT_CHATS_OF_EVENT, (event.id,))
+        reminded = {int(row[0]) for row in rows}
+    revive = change is not None and change.reschedules
+    written, after = await _plan_range(
+        db, event, now=now, tz=tz, revive_sent=revive, after=_BEFORE_ALL_CHATS, limit=batch
     )
+    if after is None:
+        await db.execute(SQL_UNQUEUE_PLAN, (event.id,))  # an older unfinished plan is done
+    else:
+        params = {"event_id": event.id, "after": after, "revive": int(revive), "stamp": _stamp()}
+        await db.execute(SQL_QUEUE_PLAN, params)
     if change is not None:
         await _notify(db, event, change, previous, reminded, now=now, tz=tz)
     return written
+
+
+async def finish_plans(
+    db: Database,
+    event_ids: Collection[str] | None,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    batch: int = PLAN_BATCH,
+    pause: float = 0.0,
+) -> int:
+    """Plan the queued followers of these events, ``batch`` per transaction; return rows.
+
+    With ``event_ids`` None, the plans that nobody has advanced for ``PLAN_STALE`` (the
+    process that queued them stopped) are finished instead. Each batch reads the event and
+    the queue anew, so a change made meanwhile, or another process finishing the same plan,
+    is simply carried on. After each batch the write lock stays free for ``pause`` times as
+    long as the batch held it: another process (``netzwerkbot import``) passes 1, so the
+    bot's writes, which poll for the lock, find it free half of the time.
+    """
+    written = 0
+    if event_ids is None:
+        stale = (datetime.now(UTC) - PLAN_STALE).isoformat()
+        event_ids = [str(row[0]) for row in await db.fetchall(SQL_STALE_PLANS, (stale,))]
+    params = {"ids": json.dumps(sorted(event_ids))}
+    # A look outside a transaction first: nothing queued (the usual case) takes no lock.
+    while await db.fetchone(SQL_QUEUED_PLAN_OF, params) is not None:
+        began = time_.monotonic()
+        async with db.transaction():
+            queued = await db.fetchone(SQL_QUEUED_PLAN_OF, params)
+            if queued is None:  # finished by someone else meanwhile
+                break
+            event_id = str(queued["event_id"])
+            event = (await load_events(db, [event_id])).get(event_id)
+            after: int | None = None
+            if event is not None:
+                done, after = await _plan_range(
+                    db,
+                    event,
+                    now=now,
+                    tz=tz,
+                    revive_sent=bool(queued["revive"]),
+                    after=int(queued["after"]),
+                    limit=batch,
+                )
+                written += done
+            if after is None:
+                await db.execute(SQL_UNQUEUE_PLAN, (event_id,))
+            else:
+                advance = {"event_id": event_id, "after": after, "stamp": _stamp()}
+                await db.execute(SQL_ADVANCE_PLAN, advance)
+        # Whoever waits for the connection goes first (in this process, asyncio.Lock is
+        # fair); another process's writers need the lock to stay free for a while.
+        await asyncio.sleep(pause * (time_.monotonic() - began))
+    return written
+
+
+def _stamp() -> str:
+    """Return the real time for the queue's liveness (not the bot's clock: across processes)."""
+    return datetime.now(UTC).isoformat()
+
+
+async def _plan_range(
+    db: Database,
+    event: Event,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    revive_sent: bool,
+    after: int,
+    limit: int | None,
+) -> tuple[int, int | None]:
+    """Plan the followers after chat id ``after``, at most ``limit`` of them.
+
+    Returns the rows changed and the last chat id planned, or None if no follower is left.
+    """
+    params: dict[str, Any] = {
+        "event_id": event.id,
+        "meeting": int(event.kind == "network_meeting" or not event.host_networks),
+        "networks": json.dumps(list(event.host_networks)),
+        "after": after,
+        "upto": _AFTER_ALL_CHATS,
+    }
+    upto: int | None = None
+    if limit is not None:
+        found = await db.fetchone(SQL_PLAN_RANGE, {**params, "limit": limit})
+        if found is not None and int(found[0]) >= limit:
+            upto = int(found[1])
+            params["upto"] = upto
+    for sql in SQL_PLAN_SETUP:
+        await db.execute(sql)
+    if _plannable(event):
+        begins = utc_text(now)
+        dues = []
+        for row in await db.fetchall(SQL_FOLLOWER_QUIET_HOURS, params):
+            quiet = quiet_from_columns(row["quiet_start"], row["quiet_end"])
+            for lead in Lead:
+                due = reminder_due(event, lead, quiet, tz)
+                if due is not None:
+                    text = utc_text(due)
+                    dues.append(
+                        (row["quiet_start"], row["quiet_end"], lead.value, text, text > begins)
+                    )
+        await db.executemany(SQL_PLAN_DUE, dues)
+        await db.execute(SQL_PLAN_TARGETS, params)
+    steps = {
+        **params,
+        "cancelled": DROP_CANCELLED,
+        "moved_past": DROP_MOVED_PAST,
+        "revive_sent": int(revive_sent),
+    }
+    uncovered = SQL_PLAN_DROP_UNCOVERED if event.status == "cancelled" else SQL_PLAN_DELETE
+    written = 0
+    for sql in (uncovered, SQL_PLAN_MOVE, SQL_PLAN_DROP_PAST, SQL_PLAN_REVIVE):
+        written += await db.execute(sql, steps)
+    written += await db.execute(SQL_PLAN_INSERT, {"event_id": event.id})
+    for sql in SQL_PLAN_CLEAR:
+        await db.execute(sql)
+    return written, upto
 
 
 async def plan_subscriber(db: Database, chat_id: int, *, now: datetime, tz: ZoneInfo) -> int:
@@ -526,6 +770,10 @@ class ReminderStore:
             SQL_NEXT_DUE, {"after": "" if after is None else utc_text(after)}
         )
         return None if row is None or row[0] is None else parse_utc(row[0])
+
+    async def finish_stale_plans(self, *, now: datetime, tz: ZoneInfo) -> int:
+        """Finish the batched plans whose process stopped (see :func:`finish_plans`)."""
+        return await finish_plans(self._db, None, now=now, tz=tz)
 
     async def pending_for(self, chat_id: int) -> list[DueReminder]:
         """Return a chat's pending rows, earliest first (for listings and tests)."""

@@ -98,9 +98,15 @@ class Dispatcher:
 
     async def _drain(self) -> DispatchStats:
         stats = DispatchStats()
+        first = True
         while True:
             self._again = False
             ctx = await self.render_context()
+            if first:
+                # A batched plan whose process stopped (a crash, an import killed) holds
+                # its event's reminders back until someone finishes it.
+                await self.reminders.finish_stale_plans(now=ctx.now, tz=ctx.tz)
+                first = False
             reminders = await self.reminders.due(ctx.now, limit=BATCH)
             items = await self.outbox.due(ctx.now, limit=BATCH)
             if not reminders and not items and not self._again:

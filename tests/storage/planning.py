@@ -6,11 +6,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
-from bot.domain.schedule import DEFAULT_QUIET_HOURS
+from bot.domain.schedule import DEFAULT_QUIET_HOURS, due_reminders
 from storage.catalog import CatalogStore
+from storage.reminders import (
+    SQL_ROWS_OF_EVENT,
+    Key,
+    _followers,
+    _plannable,
+    _reconcile,
+    _row,
+    _targets,
+)
 from storage.subscriptions import Subscription, SubscriptionStore, Topic
 
 if TYPE_CHECKING:
+    from bot.domain.models import Event, EventChange
     from storage.db import Database
 
 BERLIN: Final = ZoneInfo("Europe/Berlin")
@@ -116,3 +126,36 @@ async def load_catalog(db: Database, *, now: datetime = NOW) -> CatalogStore:
 def subscription_store(db: Database) -> SubscriptionStore:
     """Return the subscription store with Berlin time and the default quiet hours."""
     return SubscriptionStore(db, tz=BERLIN, default_quiet=DEFAULT_QUIET_HOURS)
+
+
+async def reference_plan_event(
+    db: Database,
+    event: Event,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    change: EventChange | None = None,
+) -> int:
+    """Plan an event the way plan_event did before it became set-based: follower by follower.
+
+    The oracle of the set-based plan_event: the same rows must come out of both.
+    """
+    existing = [_row(row) for row in await db.fetchall(SQL_ROWS_OF_EVENT, (event.id,))]
+    targets: dict[Key, datetime] = {}
+    ahead: dict[Key, datetime] = {}
+    for follower in await _followers(db, event):
+        targets.update(_targets(event, follower, tz))
+        if _plannable(event):
+            for lead, due in due_reminders(
+                event, follower.leads, follower.quiet, tz, now=now
+            ).items():
+                ahead[(event.id, follower.chat_id, lead)] = due
+    return await _reconcile(
+        db,
+        existing,
+        targets,
+        ahead,
+        now=now,
+        revive_sent=change is not None and change.reschedules,
+        drop_uncovered=event.status == "cancelled",
+    )

@@ -30,7 +30,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.delivery.sender import BULK, send_content
+from bot.delivery.sender import INTERACTIVE, send_content
 from bot.domain.circulars import MAX_CAPTION, Audience, Content
 from bot.domain.parse import parse_date_time
 from bot.views.circulars import status_text
@@ -310,9 +310,10 @@ async def _preview(update: Update, context: BotContext, audience: Audience) -> i
     )
     await query.edit_message_text(summary)
     try:
-        # The bulk lane: it waits for the chat's one-message-per-second slot (the prompt and
-        # the menu went out a moment ago) instead of running into a 429.
-        await send_content(context.bot, chat.id, draft, rate_limit_args=BULK)
+        # The interactive lane: it waits for the chat's one-message-per-second slot (the
+        # prompt and the menu went out a moment ago) instead of running into a 429, but not
+        # for the pushes' budget, however many replies put it into debt.
+        await send_content(context.bot, chat.id, draft, rate_limit_args=INTERACTIVE)
     except BadRequest as error:
         log.warning("Could not send a broadcast preview: %s", error.message)
         await services.stores.broadcasts.cancel(broadcast.id, by=user.id, now=services.clock.now())
@@ -327,7 +328,7 @@ async def _preview(update: Update, context: BotContext, audience: Audience) -> i
     )
     reply = Reply(html.escape(_("Send it?")), buttons)
     await context.bot.send_message(
-        chat.id, reply.text, reply_markup=reply.markup(), rate_limit_args=BULK
+        chat.id, reply.text, reply_markup=reply.markup(), rate_limit_args=INTERACTIVE
     )
     return CONFIRM
 

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.delivery.sender import (
     BULK,
     DEFAULT_BURST,
+    INTERACTIVE,
     PushOutcome,
     PushResult,
     SendBudget,
@@ -577,3 +578,46 @@ async def test_push_needs_send_budget(telegram_: FakeTelegram) -> None:
         with pytest.raises(TypeError, match="SendBudget"):
             await push(bot, 11, REPLY)
     assert not telegram_.sent
+
+
+# ---------------------------------------------------------------------- the interactive lane
+
+
+def send_interactive(budget: SendBudget, recorder: Recorder, chat_id: int) -> Awaitable[Any]:
+    """Return the coroutine PTB would run for an interactive message to a person."""
+    data: dict[str, Any] = {"chat_id": chat_id}
+    endpoint = "sendMessage"
+    return budget.process_request(recorder, (endpoint, data), {}, endpoint, data, INTERACTIVE)
+
+
+async def test_admin_steps_do_not_queue_behind_the_push_debt(
+    time_: FakeTime, recorder: Recorder
+) -> None:
+    """400 replies put the budget 13 s into debt; an admin's preview still leaves at once.
+
+    The admin's own prompt went out as a reply at 0 s, so the preview waits for the chat's
+    one-per-second slot (1 s) and the question after it for the next (2 s); a push queued
+    at the same time waits for the debt to be paid (about 13 s).
+    """
+    budget = budget_on(time_)
+    admin = 1000
+    await time_.run(*(send(budget, recorder, chat, bulk=False) for chat in range(1, 401)))
+    await time_.run(send(budget, recorder, admin, bulk=False))  # the admin's prompt
+    push_to_member = asyncio.ensure_future(send(budget, recorder, 500))
+
+    async def admin_steps() -> None:
+        await send_interactive(budget, recorder, admin)  # the preview
+        await send_interactive(budget, recorder, admin)  # "Jetzt senden?"
+
+    await time_.run(admin_steps(), push_to_member)
+    assert recorder.times(admin) == pytest.approx([0.0, 1.0, 2.0])
+    assert recorder.times(500)[0] > 13.0  # the push pays the debt: the admin did not
+
+
+async def test_interactive_message_retries_a_429(time_: FakeTime, recorder: Recorder) -> None:
+    """A 429 on an interactive message is retried after retry_after, and holds the pushes."""
+    budget = budget_on(time_)
+    recorder.refuse[7] = [3.0]
+    await time_.run(send_interactive(budget, recorder, 7), send(budget, recorder, 8))
+    assert recorder.times(7) == pytest.approx([0.0, 3.0])
+    assert recorder.times(8)[0] >= 3.0 - 1e-9  # the lane paused for Telegram's 3 s too

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from telegram.error import BadRequest, TelegramError
 
-from bot.delivery.sender import BULK, PushOutcome, push_content
+from bot.delivery.sender import INTERACTIVE, PushOutcome, push_content
 from bot.domain.tracebacks import describe_without_messages
 from bot.views.circulars import status_text
 
@@ -213,10 +213,11 @@ class Broadcaster:
         counts = await self.store.counts(broadcast.id)
         text = status_text(self.tr, self.tz, broadcast, counts)
         try:
-            # The bulk lane waits for the admin's chat to be free (the confirmation went out
-            # a moment ago) and retries a 429, so the status message is not lost.
+            # The interactive lane waits for the admin's chat to be free (the confirmation
+            # went out a moment ago) and retries a 429, so the status message is not lost,
+            # but it does not queue behind the pushes' budget (the circular's own rows).
             message = await self.bot.send_message(
-                broadcast.status_chat_id, text, rate_limit_args=BULK
+                broadcast.status_chat_id, text, rate_limit_args=INTERACTIVE
             )
         except TelegramError as error:
             log.warning("Could not send a broadcast's status message: %s", error)

@@ -3,7 +3,7 @@
 Telegram allows a bot about 30 messages per second overall and about one per second in a
 private chat (20 per minute in a group); beyond that it answers 429 with ``retry_after``.
 ``SendBudget`` is the application's PTB rate limiter and keeps the whole bot inside those
-limits with two lanes:
+limits with three lanes:
 
 - the bulk lane: requests made with ``rate_limit_args=BULK`` (``push`` does this) wait, first
   come first served, until a token of the global bucket and the chat's slot are free, and on
@@ -13,6 +13,11 @@ limits with two lanes:
   marks its chat as just written to. A 429 on a reply is retried once after ``retry_after``
   when that is at most ``REPLY_RETRY_LIMIT`` seconds (a person waits that long for an
   answer); a longer one, or a second 429, is raised.
+- the interactive lane (``rate_limit_args=INTERACTIVE``): several messages to a person in a
+  row, e.g. an admin's circular preview and its "Jetzt senden" buttons, wait for their chat's
+  slot (one per second) and retry a 429, but take their token like a reply: however deep the
+  pushes' debt (400 people pressing buttons put the bucket 13 s into debt), a person's own
+  steps never queue behind it.
 
 PTB's ``AIORateLimiter`` cannot do this: it throttles replies and pushes alike, first come
 first served, has no per-chat limit for private chats and does not retry by default.
@@ -62,6 +67,10 @@ if TYPE_CHECKING:
     Sleep = Callable[[float], Awaitable[None]]
 
 BULK: Final = "bulk"  # rate_limit_args of a push: wait for the budget, retry on 429
+# rate_limit_args of an interactive message that is not the direct reply PTB would send at once
+# (an admin's preview after a reply, the next step's question): paced for its chat, retried
+# on 429, but never queued behind the pushes' global budget.
+INTERACTIVE: Final = "interactive"
 
 # The global bucket's burst. Telegram's bucket (as the sandbox emulates it) holds 30 tokens at
 # 30 per second. Requests that leave here within a window of T seconds number at most
@@ -143,6 +152,7 @@ class SendBudget(BaseRateLimiter[str]):
         "_chat_locks",
         "_chat_users",
         "_clock",
+        "_interactive_locks",
         "_lane",
         "_max_retries",
         "_metrics",
@@ -184,6 +194,9 @@ class SendBudget(BaseRateLimiter[str]):
         # chat -> lock serialising bulk sends to it, and how many hold or wait for it
         self._chat_locks: dict[int | str, asyncio.Lock] = {}
         self._chat_users: dict[int | str, int] = {}
+        # chat -> lock serialising interactive sends to it (not the bulk lock: a push waiting
+        # for a global token there must not hold a person's own messages up)
+        self._interactive_locks: dict[int | str, tuple[asyncio.Lock, list[int]]] = {}
 
     @property
     def rate(self) -> float:
@@ -233,7 +246,7 @@ class SendBudget(BaseRateLimiter[str]):
                 raise
 
         result = await self._route(attempt, args, kwargs, endpoint, data, rate_limit_args)
-        if rate_limit_args is None and sends_message(endpoint):
+        if rate_limit_args in (None, INTERACTIVE) and sends_message(endpoint):
             metrics.replies.inc()
         return result
 
@@ -248,7 +261,9 @@ class SendBudget(BaseRateLimiter[str]):
     ) -> Result:
         if rate_limit_args == BULK:
             return await self._bulk(callback, args, kwargs, data)
-        if rate_limit_args is not None:
+        if rate_limit_args == INTERACTIVE and self._rate and sends_message(endpoint):
+            return await self._paced(callback, args, kwargs, data)
+        if rate_limit_args not in (None, INTERACTIVE):
             raise ValueError(f"unknown rate_limit_args {rate_limit_args!r}, expected {BULK!r}")
         if not sends_message(endpoint):
             return await callback(*args, **kwargs)
@@ -287,6 +302,45 @@ class SendBudget(BaseRateLimiter[str]):
             log.info("Flood control: a reply waits %.1f s and is tried once more", seconds)
             await self._sleep(seconds)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _paced(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        data: dict[str, Any],
+    ) -> Result:
+        """Wait for the chat's slot only, take a token without waiting, retry a 429."""
+        chat, interval = _chat_key(data)
+        if chat is None:
+            return await self._interactive(callback, args, kwargs, data)
+        lock, users = self._interactive_locks.setdefault(chat, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                for attempt in range(self._max_retries + 1):
+                    await self._wait_for_chat(chat)
+                    self._refill(self._clock())
+                    self._tokens -= 1.0
+                    self._stamp(chat, interval)
+                    try:
+                        return await callback(*args, **kwargs)
+                    except RetryAfter as error:
+                        if attempt == self._max_retries:
+                            raise
+                        self._pause(error, chat)  # Telegram's word holds the pushes too
+                    finally:
+                        self._stamp(chat, interval)
+        finally:
+            users[0] -= 1
+            if not users[0]:  # forget idle chats, so memory stays flat
+                del self._interactive_locks[chat]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _wait_for_chat(self, chat: int | str) -> None:
+        """Wait until ``chat`` may get its next message (not for the pushes' lane)."""
+        while (wait := self._chat_free.get(chat, -math.inf) - self._clock()) > 0:
+            await self._sleep(wait)
 
     async def _bulk(
         self,

@@ -10,7 +10,8 @@ import sqlite3
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from tests.e2e.test_subscriptions import ONE_DAY_BEFORE, dispatch
+from bot.app import services_of
+from tests.e2e.test_subscriptions import KARLSRUHE, ONE_DAY_BEFORE, dispatch
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -226,3 +227,21 @@ async def test_subscriptions_follow_the_group_into_its_supergroup(
     await dispatch(bot)
     (reminder,) = sandbox.messages(upgraded)
     assert (reminder.text or "").startswith("Erinnerung")
+
+
+async def test_cancel_notice_reaches_the_group(
+    bot: BotApp, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """A group reminded of a meeting hears when it is cancelled."""
+    a_group(sandbox)
+    await subscribe_group(sandbox)
+    clock.set(ONE_DAY_BEFORE)
+    await dispatch(bot)
+    services = services_of(bot)
+    await services.stores.catalog.cancel_event(
+        KARLSRUHE, actor=None, now=clock.now(), tz=services.settings.timezone
+    )
+    await dispatch(bot)
+    texts = [m.text or "" for m in sandbox.messages(GROUP)]
+    assert texts[-2].startswith("Erinnerung")
+    assert texts[-1].startswith("Abgesagt: Frühjahrstreffen")

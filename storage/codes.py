@@ -51,6 +51,7 @@ ON CONFLICT (chat_id) DO UPDATE SET
     code_digest = NULL, attempts = 0, started_at = excluded.started_at,
     expires_at = excluded.expires_at"""
 SQL_DELETE: Final = "DELETE FROM account_flows WHERE chat_id = ?"
+SQL_END_MEMBER_FLOWS: Final = "DELETE FROM account_flows WHERE member_id = ?"
 SQL_PRUNE_REQUESTS: Final = "DELETE FROM account_requests WHERE at <= ?"
 SQL_COUNT_CHAT: Final = "SELECT COUNT(*) FROM account_requests WHERE chat_id = ? AND at > ?"
 SQL_COUNT_EMAIL: Final = "SELECT COUNT(*) FROM account_requests WHERE email_digest = ? AND at > ?"
@@ -143,6 +144,11 @@ class CodeCheck:
     purpose: Purpose | None = None
     member_id: int | None = None
     remaining: int = 0
+
+
+async def end_member_flows(db: Database, member_id: int) -> int:
+    """End every open dialog of a member, inside the caller's transaction; return how many."""
+    return await db.execute(SQL_END_MEMBER_FLOWS, (member_id,))
 
 
 def _flow(row: sqlite3.Row) -> Flow:

@@ -28,6 +28,7 @@ from bot.domain.account import normalize_email
 from bot.domain.text import N_
 from storage.admins import write_audit
 from storage.codecs import parse_utc, utc_text
+from storage.codes import end_member_flows
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -77,7 +78,6 @@ UPDATE members SET status = 'inactive', telegram_user_id = NULL, linked_at = NUL
     updated_at = :now
 WHERE id = :member_id AND status = 'active'"""
 SQL_DELETE_MEMBER: Final = "DELETE FROM members WHERE id = ?"
-SQL_DELETE_MEMBER_FLOWS: Final = "DELETE FROM account_flows WHERE member_id = ?"
 AUDIT_DEACTIVATED: Final = "member_deactivated"
 AUDIT_DELETED: Final = "member_deleted"
 SQL_EXISTS: Final = "SELECT 1 FROM members WHERE email = ?"
@@ -447,7 +447,7 @@ class MemberStore:
             if row is None:
                 return False
             member_id = int(row["id"])
-            await self._db.execute(SQL_DELETE_MEMBER_FLOWS, (member_id,))
+            await end_member_flows(self._db, member_id)
             await self._db.execute(SQL_DELETE_MEMBER, (member_id,))
             # The id only: the entry must not keep the address that was just erased.
             await write_audit(self._db, None, AUDIT_DELETED, {"member_id": member_id}, now=now)
@@ -459,7 +459,7 @@ async def _deactivate(db: Database, member_id: int, *, now: datetime) -> bool:
     params = {"member_id": member_id, "now": utc_text(now)}
     if await db.execute(SQL_DEACTIVATE, params) != 1:
         return False
-    await db.execute(SQL_DELETE_MEMBER_FLOWS, (member_id,))
+    await end_member_flows(db, member_id)
     await write_audit(db, None, AUDIT_DEACTIVATED, {"member_id": member_id}, now=now)
     return True
 

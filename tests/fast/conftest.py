@@ -7,6 +7,7 @@ handlers to the end, and the test reads the Bot API calls the bot made (and the 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 from typing import TYPE_CHECKING, Any, Final
 
@@ -14,6 +15,8 @@ import pytest
 
 from bot.app import BotApp, build_application
 from bot.config import Settings
+from bot.domain.clock import ManualClock
+from tests.conftest import TODAY
 from tests.fast.fakes import Call, RecordingRequest, Updates
 
 if TYPE_CHECKING:
@@ -21,8 +24,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from telegram import Update
-
-    from bot.domain.clock import ManualClock
 
 ADMIN: Final = 7001
 MEMBER: Final = 1001
@@ -118,19 +119,60 @@ def shown(calls: list[Call]) -> list[Call]:
     return _shown(calls)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Return settings with one permanent admin and a fresh SQLite file.
+def fast_settings(database: Path) -> Settings:
+    """Return settings with one permanent admin on ``database``.
 
     ``send_rate=0``: the send budget's pacing waits in real time and has tests of its own
     (tests/test_sender.py); here a reply must never wait.
     """
     return Settings(
         token="123456:fast-level",
-        database=tmp_path / "bot.sqlite3",
+        database=database,
         admins=frozenset({ADMIN}),
         send_rate=0,
     )
+
+
+def build(settings: Settings, clock: ManualClock, request: RecordingRequest) -> BotApp:
+    """Build the real application on the fake request layer, with the demo meetings."""
+    return build_application(
+        settings,
+        clock=clock,
+        request=request,
+        get_updates_request=RecordingRequest(),
+        seed_demo=True,
+    )
+
+
+async def _first_start(database: Path) -> None:
+    """Start the bot once on an empty file (migrations, bundled data), then stop it."""
+    app = build(fast_settings(database), ManualClock(TODAY), RecordingRequest())
+    async with app:
+        assert app.post_init is not None
+        assert app.post_shutdown is not None
+        await app.post_init(app)
+        await app.post_shutdown(app)
+
+
+@pytest.fixture(scope="session")
+def first_started(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a database file after the bot's first start, made once per test session.
+
+    Migrating and loading the bundled data take most of a fast test's time; every test
+    starts from a copy of this file instead, as if the bot had run once before. (The first
+    start itself is what tests/storage and the end-to-end tests check.)
+    """
+    database = tmp_path_factory.mktemp("first-start") / "bot.sqlite3"
+    asyncio.run(_first_start(database))
+    return database
+
+
+@pytest.fixture
+def settings(tmp_path: Path, first_started: Path) -> Settings:
+    """Return the fast settings on a copy of the first-started database."""
+    database = tmp_path / "bot.sqlite3"
+    shutil.copyfile(first_started, database)
+    return fast_settings(database)
 
 
 @pytest.fixture
@@ -150,13 +192,7 @@ async def fast(
     Afterwards no call of the bot may have been one that Telegram refuses (400), except an
     edit that changes nothing, which the bot expects and ignores.
     """
-    app = build_application(
-        settings,
-        clock=clock,
-        request=request_layer,
-        get_updates_request=RecordingRequest(),
-        seed_demo=True,
-    )
+    app = build(settings, clock, request_layer)
     await app.initialize()
     try:
         assert app.post_init is not None

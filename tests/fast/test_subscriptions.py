@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 import pytest
 
+from bot.app import JOB_DISPATCH
+from tests.conftest import BERLIN
 from tests.fast.conftest import MEMBER, answers, shown
 
 if TYPE_CHECKING:
+    from bot.domain.clock import ManualClock
     from tests.fast.conftest import Harness, Person
     from tests.fast.fakes import Call
 
+# The Karlsruhe demo meeting: Thursday, 18 March 2027, 10:00 Berlin.
+ONE_DAY_BEFORE: Final = datetime(2027, 3, 17, 10, 0, tzinfo=BERLIN)
 STALE: Final = "Diese Schaltfläche ist nicht mehr gültig. Bitte senden Sie /start."
 
 
@@ -169,3 +175,36 @@ async def test_reminder_settings_default_and_last_lead_stays(person: Person) -> 
     assert answer.params["show_alert"] is True
     assert "/stopp" in answer.params["text"]
     assert not shown(calls)
+
+
+async def dispatch(fast: Harness) -> list[Call]:
+    """Run the dispatcher job now, as APScheduler would at its next tick; return its calls."""
+    assert fast.app.job_queue is not None
+    (job,) = fast.app.job_queue.get_jobs_by_name(JOB_DISPATCH)
+    before = len(fast.request.calls)
+    await job.run(fast.app)
+    return fast.request.calls[before:]
+
+
+async def test_reminder_at_its_time_once(
+    fast: Harness, person: Person, clock: ManualClock
+) -> None:
+    """Following all meetings: the day-before reminder comes at its time, and only once."""
+    await follow_all_meetings(person)
+    assert shown(await dispatch(fast)) == [], "nothing is due yet"
+    clock.set(ONE_DAY_BEFORE)
+    (reminder,) = shown(await dispatch(fast))
+    assert reminder.chat_id == MEMBER
+    assert reminder.plain.startswith("Erinnerung: Morgen, Donnerstag, 18. März 2027, 10:00 Uhr")
+    assert shown(await dispatch(fast)) == []
+    assert fast.rows(
+        "SELECT COUNT(*) FROM reminders WHERE chat_id = ? AND sent_at IS NOT NULL", MEMBER
+    ) == [(1,)]
+
+
+async def test_one_meeting_from_its_card(fast: Harness, person: Person) -> None:
+    """ "Termin abonnieren" on a meeting's card follows that meeting only; the answer says so."""
+    (card,) = await person.say("/treffen")
+    calls = await person.press("Termin abonnieren", card)
+    assert len(answers(calls)) == 1
+    assert topics(fast) == [("event", "demo-2027-03-karlsruhe")]

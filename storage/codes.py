@@ -151,6 +151,17 @@ async def end_member_flows(db: Database, member_id: int) -> int:
     return await db.execute(SQL_END_MEMBER_FLOWS, (member_id,))
 
 
+async def forget_chat(db: Database, chat_id: int) -> int:
+    """End a chat's dialog and detach its code requests, inside the caller's transaction.
+
+    The per-address counters stay (keyed by an HMAC, they protect a mailbox until their hour
+    is over); only their tie to the chat goes. Returns the number of dialogs ended.
+    """
+    ended = await db.execute("DELETE FROM account_flows WHERE chat_id = ?", (chat_id,))
+    await db.execute("UPDATE account_requests SET chat_id = NULL WHERE chat_id = ?", (chat_id,))
+    return ended
+
+
 def _flow(row: sqlite3.Row) -> Flow:
     return Flow(
         chat_id=int(row["chat_id"]),

@@ -137,6 +137,15 @@ class Entry:
     network: str | None
 
 
+async def unlink_chat(db: Database, chat_id: int) -> int:
+    """Remove a Telegram user's link to a directory entry, inside the caller's transaction."""
+    return await db.execute(
+        "UPDATE directory_links SET telegram_user_id = NULL, linked_at = NULL "
+        "WHERE telegram_user_id = ?",
+        (chat_id,),
+    )
+
+
 def parse_url(url: str) -> Endpoint:
     """Return the endpoint of an ``ldaps://`` or ``ldap://`` URL.
 

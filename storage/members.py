@@ -454,6 +454,15 @@ class MemberStore:
         return True
 
 
+async def unlink_chat(db: Database, chat_id: int, *, now: datetime) -> int:
+    """Remove a Telegram user's link to a member, inside the caller's transaction."""
+    return await db.execute(
+        "UPDATE members SET telegram_user_id = NULL, linked_at = NULL, updated_at = ? "
+        "WHERE telegram_user_id = ?",
+        (utc_text(now), chat_id),
+    )
+
+
 async def _deactivate(db: Database, member_id: int, *, now: datetime) -> bool:
     """Deactivate an active member inside the caller's transaction; False if not active."""
     params = {"member_id": member_id, "now": utc_text(now)}

@@ -138,6 +138,11 @@ async def skip_pending(db: Database, chat_id: int, *, reason: str) -> int:
     return await db.execute(SQL_SKIP_CHAT, {"chat_id": chat_id, "reason": reason})
 
 
+async def delete_chat_rows(db: Database, chat_id: int) -> int:
+    """Delete every outbox row of a chat, inside the caller's transaction; return how many."""
+    return await db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
+
+
 def _item(row: Any) -> OutboxItem:
     return OutboxItem(
         id=int(row["id"]),

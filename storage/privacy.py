@@ -20,8 +20,14 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from storage import outbox as outbox_store
+from storage import reminders as reminder_store
 from storage.admins import write_audit
 from storage.codecs import utc_text
+from storage.codes import forget_chat
+from storage.ldap_directory import unlink_chat as unlink_entry
+from storage.members import unlink_chat as unlink_member
+from storage.subscriptions import delete_subscriber
 
 if TYPE_CHECKING:
     import sqlite3
@@ -50,18 +56,6 @@ SQL_REQUESTS: Final = "SELECT at FROM account_requests WHERE chat_id = ? ORDER B
 SQL_ADMIN: Final = "SELECT added_by, added_at FROM admins WHERE user_id = ?"
 SQL_ADMIN_MENU: Final = "SELECT set_at FROM admin_menus WHERE user_id = ?"
 SQL_AUDIT: Final = "SELECT at, action, detail FROM audit WHERE actor = ? ORDER BY id"
-
-SQL_DELETE_OUTBOX: Final = "DELETE FROM outbox WHERE chat_id = ?"
-SQL_DELETE_REMINDERS: Final = "DELETE FROM reminders WHERE chat_id = ?"
-SQL_DELETE_SUBSCRIPTIONS: Final = "DELETE FROM subscriptions WHERE chat_id = ?"
-SQL_DELETE_SUBSCRIBER: Final = "DELETE FROM subscribers WHERE chat_id = ?"
-SQL_DELETE_FLOW: Final = "DELETE FROM account_flows WHERE chat_id = ?"
-SQL_DETACH_REQUESTS: Final = "UPDATE account_requests SET chat_id = NULL WHERE chat_id = ?"
-SQL_UNLINK: Final = """
-UPDATE members SET telegram_user_id = NULL, linked_at = NULL, updated_at = ?
-WHERE telegram_user_id = ?"""
-SQL_UNLINK_DIRECTORY: Final = """
-UPDATE directory_links SET telegram_user_id = NULL, linked_at = NULL WHERE telegram_user_id = ?"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,14 +131,13 @@ async def delete_chat_data(db: Database, chat_id: int, *, now: datetime) -> Dele
     The caller must also drop the chat from ``AccountStore``'s cache (``forget``).
     """
     async with db.transaction():
-        outbox = await db.execute(SQL_DELETE_OUTBOX, (chat_id,))
-        reminders = await db.execute(SQL_DELETE_REMINDERS, (chat_id,))
-        subscriptions = await db.execute(SQL_DELETE_SUBSCRIPTIONS, (chat_id,))
-        settings = await db.execute(SQL_DELETE_SUBSCRIBER, (chat_id,))
-        dialogs = await db.execute(SQL_DELETE_FLOW, (chat_id,))
-        await db.execute(SQL_DETACH_REQUESTS, (chat_id,))
-        links = await db.execute(SQL_UNLINK, (utc_text(now), chat_id))
-        links += await db.execute(SQL_UNLINK_DIRECTORY, (chat_id,))
+        # Each table is written by its own store; this only orders them in one transaction.
+        outbox = await outbox_store.delete_chat_rows(db, chat_id)
+        reminders = await reminder_store.delete_chat_rows(db, chat_id)
+        subscriptions, settings = await delete_subscriber(db, chat_id)
+        dialogs = await forget_chat(db, chat_id)
+        links = await unlink_member(db, chat_id, now=now)
+        links += await unlink_entry(db, chat_id)
         deletion = Deletion(subscriptions, reminders, outbox, settings, dialogs, links)
         # Who asked is not recorded: the entry must not keep what was just deleted.
         await write_audit(db, None, AUDIT_DELETED, asdict(deletion), now=now)

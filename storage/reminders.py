@@ -300,6 +300,11 @@ def _follower(row: sqlite3.Row) -> _Follower:
     )
 
 
+async def delete_chat_rows(db: Database, chat_id: int) -> int:
+    """Delete every reminder row of a chat, inside the caller's transaction; return how many."""
+    return await db.execute("DELETE FROM reminders WHERE chat_id = ?", (chat_id,))
+
+
 async def load_events(db: Database, ids: Collection[str] | None = None) -> dict[str, Event]:
     """Return events by id for planning (all, or those in ``ids``), hosts included."""
     if ids is None:

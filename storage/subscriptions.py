@@ -479,3 +479,14 @@ def _channel(row: sqlite3.Row) -> Channel:
         connected_by=int(row["connected_by"]),
         connected_at=datetime.fromisoformat(row["connected_at"]),
     )
+
+
+async def delete_subscriber(db: Database, chat_id: int) -> tuple[int, int]:
+    """Delete a chat's subscriptions and settings, inside the caller's transaction.
+
+    Returns (subscriptions, settings rows) deleted; reminders and outbox rows are their
+    stores' (:func:`storage.reminders.delete_chat_rows`, :func:`storage.outbox.delete_chat_rows`).
+    """
+    subscriptions = await db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+    settings = await db.execute("DELETE FROM subscribers WHERE chat_id = ?", (chat_id,))
+    return subscriptions, settings

@@ -103,6 +103,7 @@ async def panel(context: BotContext, target: SubscriberChat) -> Reply:
         ctx,
         followed_codes(subscriber),
         blocked=subscriber is not None and subscriber.status == "blocked",
+        shared=target.kind != "private",
     )
     return target.present(ctx, reply)
 

@@ -102,16 +102,29 @@ def _network_toggles(ctx: RenderContext, followed: frozenset[str]) -> list[Butto
 
 
 def subscriptions_panel(
-    ctx: RenderContext, followed: frozenset[str], *, blocked: bool = False
+    ctx: RenderContext, followed: frozenset[str], *, blocked: bool = False, shared: bool = False
 ) -> Reply:
     """Show /abo: what each choice covers, then every choice as a toggle (✅ = followed).
 
     ``blocked`` says that the last messages could not be delivered, so nothing is sent until
-    the person comes back (/start or unblocking the bot).
+    the person comes back (/start or unblocking the bot). ``shared`` is a group's or channel's
+    panel: no "your" heading (``for_group``/``for_channel`` put the chat's name on top).
     """
     _ = ctx.tr.gettext
     count = len(followed)
-    blocks = ["<b>{}</b>".format(_("Your subscriptions"))]
+    if shared:
+        blocks = [
+            ctx.tr.ngettext(
+                "{count} thing is followed here at the moment.",
+                "{count} things are followed here at the moment.",
+                count,
+            ).format(count=count)
+            if count
+            else _("Nothing is followed here yet.")
+        ]
+        blocked = False  # a group or channel that refused a message has ended its subscriptions
+    else:
+        blocks = ["<b>{}</b>".format(_("Your subscriptions"))]
     if blocked:
         blocks.append(
             "<b>{}</b>".format(
@@ -121,16 +134,16 @@ def subscriptions_panel(
                 ).format(command=command("start"))
             )
         )
-    if count:
+    if not shared:
         blocks.append(
             ctx.tr.ngettext(
                 "You follow {count} thing at the moment.",
                 "You follow {count} things at the moment.",
                 count,
             ).format(count=count)
+            if count
+            else _("You do not follow anything yet.")
         )
-    else:
-        blocks.append(_("You do not follow anything yet."))
     choices = [
         (_("A network:"), _("reminders of the meetings it hosts, and its news.")),
         (

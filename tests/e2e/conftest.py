@@ -14,7 +14,7 @@ from bot.sandbox import Sandbox
 from bot.sandbox.mailsink import MailSink
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
     from pathlib import Path
 
     from bot.domain.clock import ManualClock
@@ -73,6 +73,19 @@ class Person:
             await asyncio.sleep(0.01)  # waiting for the bot's HTTP call, not for time to pass
         await self.sandbox.wait_idle(self.user_id, quiet=0.2, timeout=within)
         return self.messages()[before:]
+
+
+async def until(check: Callable[[], bool], *, within: float = 10.0) -> None:
+    """Wait until ``check()`` holds: for effects the sandbox cannot see (a database write).
+
+    An update whose handling ends with a write and no Bot API call leaves ``wait_idle``
+    nothing to wait for; on a busy machine the write may come later than its quiet period.
+    """
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the condition did not come true")
+        await asyncio.sleep(0.01)  # waiting for the bot, not for time to pass
 
 
 @pytest.fixture

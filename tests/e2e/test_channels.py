@@ -14,7 +14,7 @@ import pytest
 
 from bot.app import BotApp, build_application, running, services_of
 from bot.views import callbacks
-from tests.e2e.conftest import Person
+from tests.e2e.conftest import Person, until
 from tests.e2e.test_broadcast import TEXT, compose_to_news
 
 if TYPE_CHECKING:
@@ -172,8 +172,7 @@ async def test_disconnect_and_removal_end_the_subscriptions(
 
     await connect_and_follow_news(admin)
     sandbox.set_bot_member(CHANNEL, "left", by=ADMIN)
-    await sandbox.wait_idle(quiet=0.3, timeout=10)
-    assert not connected(settings.database)
+    await until(lambda: not connected(settings.database))
     assert topics(settings.database) == []
     # Added again: a channel gets no greeting (it would be a public post), nor old topics.
     sandbox.set_bot_member(CHANNEL, "administrator", by=ADMIN, can_post_messages=True)

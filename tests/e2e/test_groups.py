@@ -6,11 +6,14 @@ bot's own membership (my_chat_member) are set through the sandbox's driver.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.app import services_of
+from tests.e2e.conftest import until
 from tests.e2e.test_subscriptions import KARLSRUHE, ONE_DAY_BEFORE, dispatch
 
 if TYPE_CHECKING:
@@ -42,12 +45,29 @@ def subscriber_exists(database: Path, chat_id: int = GROUP) -> bool:
     return row is not None
 
 
-async def say(sandbox: Sandbox, user: int, text: str, **kwargs: int) -> list[SentMessage]:
-    """Let a member write in the group; return the bot's new messages there."""
-    before = len(sandbox.messages(GROUP))
-    sandbox.send_text(user, text, chat_id=GROUP, **kwargs)
-    await sandbox.wait_idle(quiet=0.3, timeout=10)
-    return sandbox.messages(GROUP)[before:]
+async def say(
+    sandbox: Sandbox,
+    user: int,
+    text: str,
+    *,
+    replies: int = 1,
+    reply_to: int | None = None,
+    chat: int = GROUP,
+) -> list[SentMessage]:
+    """Let a member write in the group; return the bot's new messages there.
+
+    Waits for ``replies`` messages (answering can take a while on a busy machine, without any
+    call the sandbox would see); with 0, waits until the bot has been quiet for a second.
+    """
+    before = len(sandbox.messages(chat))
+    sandbox.send_text(user, text, chat_id=chat, reply_to=reply_to)
+    deadline = time.monotonic() + 10
+    while len(sandbox.messages(chat)) < before + replies:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the bot sent {len(sandbox.messages(chat)) - before} messages")
+        await asyncio.sleep(0.01)  # waiting for the bot's HTTP call, not for time to pass
+    await sandbox.wait_idle(quiet=1.0 if replies == 0 else 0.3, timeout=10)
+    return sandbox.messages(chat)[before:]
 
 
 async def press(sandbox: Sandbox, user: int, message: SentMessage, label: str) -> str | None:
@@ -59,7 +79,7 @@ async def press(sandbox: Sandbox, user: int, message: SentMessage, label: str) -
                 sandbox.press_button(
                     user, message.message_id, button["callback_data"], chat_id=GROUP
                 )
-                await sandbox.wait_idle(quiet=0.3, timeout=10)
+                await sandbox.wait_idle(quiet=0.5, timeout=10)
                 answers = [
                     c.params.get("text")
                     for c in sandbox.calls[calls:]
@@ -143,8 +163,7 @@ async def test_removal_from_the_group_ends_its_subscriptions(
     a_group(sandbox)
     await subscribe_group(sandbox)
     sandbox.set_bot_member(GROUP, "kicked", by=ADMIN)
-    await sandbox.wait_idle(quiet=0.3, timeout=10)
-    assert not subscriber_exists(settings.database)
+    await until(lambda: not subscriber_exists(settings.database))
     sends = len(sandbox.accepted_sends)
     clock.set(ONE_DAY_BEFORE)
     await dispatch(bot)
@@ -171,8 +190,8 @@ async def test_a_403_from_the_group_ends_its_subscriptions(
 async def test_free_text_in_the_group_only_when_addressed(bot: BotApp, sandbox: Sandbox) -> None:
     """The members' conversation is left alone; a mention or a reply to the bot is answered."""
     a_group(sandbox)
-    assert await say(sandbox, MEMBER, "Wann ist das nächste Treffen?") == []
-    assert await say(sandbox, MEMBER, "/gibtsnicht") == []  # perhaps another bot's command
+    assert await say(sandbox, MEMBER, "Wann ist das nächste Treffen?", replies=0) == []
+    assert await say(sandbox, MEMBER, "/gibtsnicht", replies=0) == []  # another bot's?
     (answer,) = await say(sandbox, MEMBER, f"{BOT} wann ist das nächste Treffen?")
     assert "Karlsruhe" in (answer.text or "")
     assert answer.reply_to is not None  # it quotes whose question it answers
@@ -187,6 +206,7 @@ async def test_greeting_when_added_and_the_group_menu(bot: BotApp, sandbox: Sand
     a_group(sandbox)
     sandbox.set_bot_member(GROUP, "left", by=ADMIN)
     sandbox.set_bot_member(GROUP, "member", by=ADMIN)
+    await until(lambda: len(sandbox.messages(GROUP)) == 1)
     await sandbox.wait_idle(quiet=0.3, timeout=10)
     (greeting,) = sandbox.messages(GROUP)
     assert (greeting.text or "").startswith("Guten Tag! Ich bin der Assistent des IT Bündnis BW.")
@@ -206,21 +226,17 @@ async def test_subscriptions_follow_the_group_into_its_supergroup(
     basic, upgraded = -4001, -1004001
     sandbox.add_group(basic, "IT-Netzwerk Ulm")
     sandbox.set_member(basic, ADMIN, "creator")
-    before = len(sandbox.messages(basic))
-    sandbox.send_text(ADMIN, "/abo", chat_id=basic)
-    await sandbox.wait_idle(quiet=0.3, timeout=10)
-    (panel,) = sandbox.messages(basic)[before:]
+    (panel,) = await say(sandbox, ADMIN, "/abo", chat=basic)
     for row in panel.reply_markup["inline_keyboard"]:
         for button in row:
             if "Alle Netzwerktreffen" in button["text"]:
                 sandbox.press_button(
                     ADMIN, panel.message_id, button["callback_data"], chat_id=basic
                 )
-    await sandbox.wait_idle(quiet=0.3, timeout=10)
-    assert group_rows(settings.database, basic) == [("meetings", "")]
+    await until(lambda: group_rows(settings.database, basic) == [("meetings", "")])
 
     sandbox.migrate_group(basic, upgraded, by=ADMIN)
-    await sandbox.wait_idle(quiet=0.3, timeout=10)
+    await until(lambda: group_rows(settings.database, upgraded) == [("meetings", "")])
     assert group_rows(settings.database, basic) == []
     assert group_rows(settings.database, upgraded) == [("meetings", "")]
     clock.set(ONE_DAY_BEFORE)

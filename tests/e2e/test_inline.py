@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from tests.e2e.conftest import until
 from tests.e2e.test_subscriptions import KARLSRUHE
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ USER: Final = 1001
 async def ask(sandbox: Sandbox, query: str) -> dict[str, Any]:
     """Type ``@bot query`` in some chat; return the bot's answerInlineQuery parameters."""
     query_id = sandbox.send_inline_query(USER, query, chat_type="supergroup")
-    await sandbox.wait_idle(quiet=0.2, timeout=10)
+    await until(lambda: query_id in sandbox.inline_answers)
     return sandbox.inline_answers[query_id]
 
 

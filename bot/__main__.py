@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             configure_logging("WARNING")
             return asyncio.run(run_demo(settings, database=args.database))
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         if args.command == "events":
             return asyncio.run(_events(settings, args))
         if args.command == "stats":
@@ -98,7 +98,7 @@ def _run(settings: Settings) -> int:
     """Run the bot until SIGINT or SIGTERM."""
     from bot.app import build_application, serve_webhook
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = build_application(settings)
     if settings.webhook is not None:
         asyncio.run(serve_webhook(app))

@@ -1,11 +1,21 @@
-"""Settings from the environment (and an optional ``.env`` file), with clear errors.
+"""Settings from the environment (and optional ``.env`` files), with clear errors.
 
-Only the token is required, and only for ``netzwerkbot run``. Unknown ``NETZWERKBOT_*``
-variables are ignored. Values in the real environment win over the ``.env`` file.
+Only the token is required, and only for ``netzwerkbot run``. An unknown ``NETZWERKBOT_*``
+variable stops start-up with one line naming it and the closest known name, so a typo never
+passes silently. Values in the real environment win over ``$NETZWERKBOT_ENV_FILE``, which
+wins over ``.env`` in the working directory. Every secret can also come from a file
+(``NETZWERKBOT_TOKEN_FILE`` …, for Docker secrets and systemd credentials).
+
+**Adding a setting.** Read it with ``env.get("NAME")`` in :meth:`Settings.from_env` (or a
+helper it calls) and add ``"NAME"`` to :data:`VARIABLES`; reading a name that is not listed
+fails at once (every test that builds settings notices), and ``tests/test_config.py`` checks
+that every listed name is read. Secrets go through :meth:`Env.secret` and into
+:data:`SECRETS`, which also makes their ``_FILE`` form known.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import math
 import os
@@ -32,7 +42,7 @@ from storage.ldap_directory import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 PREFIX: Final = "NETZWERKBOT_"
 DEFAULT_API_URL: Final = "https://api.telegram.org/bot"
@@ -59,6 +69,50 @@ DIRECTORIES: Final[tuple[Directory, ...]] = ("embedded", "ldap")
 # An attribute description: a name (with options) or an OID.
 ATTRIBUTE: Final = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)(?:;[A-Za-z0-9-]+)*$")
 MAX_LDAP_TIMEOUT: Final = 120.0
+LogFormat = Literal["text", "json"]
+LOG_FORMATS: Final[tuple[LogFormat, ...]] = ("text", "json")
+# Secrets: each may be given directly or as NAME_FILE, the path of a file holding it.
+SECRETS: Final = ("TOKEN", "SMTP_PASSWORD", "SECRET_KEY", "WEBHOOK_SECRET")
+# Known but not read through Env: ENV_FILE by Settings.from_env before the rest (where a
+# further .env file is), API_SPEC by the sandbox (bot/sandbox/spec.py) that demo mode starts.
+READ_ELSEWHERE: Final = ("ENV_FILE", "API_SPEC")
+# The one list of known variables (without the prefix); see the module docstring.
+VARIABLES: Final = frozenset(
+    {
+        "API_URL",
+        "DATABASE",
+        "ADMINS",
+        "TIMEZONE",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+        "QUIET_HOURS",
+        "SEND_RATE",
+        "SMTP_HOST",
+        "SMTP_PORT",
+        "SMTP_SECURITY",
+        "SMTP_USER",
+        "SMTP_FROM",
+        "PRIVACY_CONTACT",
+        "HTTP",
+        "WEBHOOK_URL",
+        "DIRECTORY",
+        "LDAP_URL",
+        "LDAP_BIND_DN",
+        "LDAP_BIND_PASSWORD",  # with its _FILE form, read by _bind_password
+        "LDAP_BIND_PASSWORD_FILE",
+        "LDAP_BASE_DN",
+        "LDAP_MAIL_ATTRIBUTE",
+        "LDAP_NAME_ATTRIBUTE",
+        "LDAP_NETWORK_ATTRIBUTE",
+        "LDAP_ID_ATTRIBUTE",
+        "LDAP_ACTIVE_FILTER",
+        "LDAP_TIMEOUT",
+        "LDAP_CA_FILE",
+        *SECRETS,
+        *(name + "_FILE" for name in SECRETS),
+        *READ_ELSEWHERE,
+    }
+)
 
 
 class ConfigError(Exception):
@@ -75,6 +129,67 @@ class ConfigError(Exception):
         return gettext("Configuration error in {variable}: {problem}").format(
             variable=self.variable, problem=gettext(self.problem).format(**self.params)
         )
+
+
+class Env:
+    """The merged variables; hands out only known ones (see the module docstring)."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+        self.read: set[str] = set()  # names asked for, for the test that the list is exact
+
+    def raw(self, name: str) -> str | None:
+        """Return the value of ``NETZWERKBOT_<name>`` as given (None when unset)."""
+        if name not in VARIABLES:
+            # A programming error, not a configuration error: the list must name it.
+            raise LookupError(f"{PREFIX}{name} is read but not listed in bot.config.VARIABLES")
+        self.read.add(name)
+        return self._values.get(PREFIX + name)
+
+    def get(self, name: str) -> str:
+        """Return the value of ``NETZWERKBOT_<name>``, stripped; empty when unset."""
+        return (self.raw(name) or "").strip()
+
+    def secret(self, name: str) -> str:
+        """Return a secret from ``NETZWERKBOT_<name>`` or the file ``NETZWERKBOT_<name>_FILE``.
+
+        Setting both is an error; so is a file that cannot be read. A file's content is
+        stripped of surrounding whitespace (editors and ``echo`` add a final newline).
+        """
+        if name not in SECRETS:
+            raise LookupError(f"{PREFIX}{name} is not listed in bot.config.SECRETS")
+        value, path = self.get(name), self.get(name + "_FILE")
+        if not path:
+            return value
+        if value:
+            raise ConfigError(
+                PREFIX + name + "_FILE",
+                N_("set either {name} or {name}_FILE, not both"),
+                name=PREFIX + name,
+            )
+        try:
+            return Path(path).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(
+                PREFIX + name + "_FILE",
+                N_("cannot read the file {path}: {error}"),
+                path=path,
+                error=error.__class__.__name__,
+            ) from None
+
+
+def check_unknown(names: Iterable[str]) -> None:
+    """Raise ConfigError for the first ``NETZWERKBOT_*`` name that is not a known variable."""
+    known = sorted(PREFIX + name for name in VARIABLES)
+    for name in sorted(names):
+        if not name.startswith(PREFIX) or name[len(PREFIX) :] in VARIABLES:
+            continue
+        closest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if closest:
+            raise ConfigError(
+                name, N_("unknown variable, did you mean {closest}?"), closest=closest[0]
+            )
+        raise ConfigError(name, N_("unknown variable (the README lists all variables)"))
 
 
 def default_database_path() -> Path:
@@ -115,6 +230,8 @@ class Settings:
     admins: frozenset[int] = frozenset()
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     log_level: str = "INFO"
+    # "text": one readable line per record; "json": one JSON object per line.
+    log_format: LogFormat = "text"
     # Default quiet hours of new subscribers; None: no quiet hours.
     quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS
     # Pushes (reminders, notices, broadcasts) per second; 0: no limit in the bot.
@@ -140,16 +257,33 @@ class Settings:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
     ) -> Settings:
-        """Read the settings; raise ConfigError naming the first bad variable."""
+        """Read the settings; raise ConfigError naming the first bad or unknown variable.
+
+        ``env_file`` is the working directory's ``.env`` (tests pass None); a file named by
+        ``NETZWERKBOT_ENV_FILE`` in the environment is read after it and must exist.
+        """
+        environ = os.environ if environ is None else environ
         values: dict[str, str] = {}
         if env_file is not None and env_file.is_file():
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(os.environ if environ is None else environ)
+            values.update(_read_env_file(env_file, PREFIX + "ENV_FILE"))
+        extra = (environ.get(PREFIX + "ENV_FILE") or "").strip()
+        if extra:
+            path = Path(extra).expanduser()
+            if not path.is_file():
+                raise ConfigError(
+                    PREFIX + "ENV_FILE", N_("there is no file {path}"), path=str(path)
+                )
+            values.update(_read_env_file(path, PREFIX + "ENV_FILE"))
+        values.update(environ)
+        check_unknown(values)
+        env = Env(values)
+        return cls.from_variables(env)
 
-        def get(name: str) -> str:
-            return (values.get(PREFIX + name) or "").strip()
-
-        token = get("TOKEN") or None
+    @classmethod
+    def from_variables(cls, env: Env) -> Settings:
+        """Build the settings from merged, known variables."""
+        get = env.get
+        token = env.secret("TOKEN") or None
         if token is not None and not TOKEN_PATTERN.fullmatch(token):
             raise ConfigError(
                 "NETZWERKBOT_TOKEN", N_("this is not a bot token of the form 123456:ABC…")
@@ -163,13 +297,14 @@ class Settings:
             admins=_admins(get("ADMINS")),
             timezone=_timezone(get("TIMEZONE")),
             log_level=_log_level(get("LOG_LEVEL")),
-            quiet_hours=_quiet_hours(values.get(PREFIX + "QUIET_HOURS")),
+            log_format=_log_format(get("LOG_FORMAT")),
+            quiet_hours=_quiet_hours(env.raw("QUIET_HOURS")),
             send_rate=_send_rate(get("SEND_RATE")),
-            smtp=_smtp(get),
-            secret_key=_secret_key(get("SECRET_KEY")),
+            smtp=_smtp(env),
+            secret_key=_secret_key(env.secret("SECRET_KEY")),
             privacy_contact=get("PRIVACY_CONTACT") or None,
             http=(http := _http(get("HTTP"))),
-            webhook=_webhook(get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), http),
+            webhook=_webhook(get("WEBHOOK_URL"), env.secret("WEBHOOK_SECRET"), http),
             **_directory(get),
         )
 
@@ -243,8 +378,22 @@ def _send_rate(raw: str) -> float:
     return rate
 
 
-def _smtp(get: Callable[[str], str]) -> SmtpSettings | None:
+def _read_env_file(path: Path, variable: str) -> dict[str, str]:
+    """Return the variables of a .env file."""
+    try:
+        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            variable,
+            N_("cannot read the file {path}: {error}"),
+            path=str(path),
+            error=error.__class__.__name__,
+        ) from None
+
+
+def _smtp(env: Env) -> SmtpSettings | None:
     """Read the SMTP variables; None without NETZWERKBOT_SMTP_HOST."""
+    get = env.get
     host = get("SMTP_HOST")
     if not host:
         return None
@@ -273,7 +422,7 @@ def _smtp(get: Callable[[str], str]) -> SmtpSettings | None:
             N_("expected the sender address, e.g. Netzwerkbot <bot@example.org>, got {value!r}"),
             value=sender,
         )
-    user, password = get("SMTP_USER") or None, get("SMTP_PASSWORD") or None
+    user, password = get("SMTP_USER") or None, env.secret("SMTP_PASSWORD") or None
     if (user is None) != (password is None):
         missing = "NETZWERKBOT_SMTP_PASSWORD" if password is None else "NETZWERKBOT_SMTP_USER"
         raise ConfigError(
@@ -351,6 +500,16 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _log_format(raw: str) -> LogFormat:
+    value = (raw or "text").lower()
+    for known in LOG_FORMATS:
+        if value == known:
+            return known
+    raise ConfigError(
+        "NETZWERKBOT_LOG_FORMAT", N_("expected text or json, got {value!r}"), value=raw
+    )
 
 
 def _log_level(raw: str) -> str:

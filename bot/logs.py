@@ -4,13 +4,21 @@ Secrets (the token, ``NETZWERKBOT_SECRET_KEY``, the SMTP password) are redacted 
 record at every level. PTB's DEBUG lines that carry whole updates and Bot API parameters
 (and so every message text, a typed password among them) keep only the update id or the
 endpoint, so not even DEBUG logs hold what people write.
+
+Two formats: readable lines (the default) or, with ``NETZWERKBOT_LOG_FORMAT=json``, one JSON
+object per line for log collectors: ``time`` (UTC, ISO 8601), ``level``, ``logger``,
+``message``, ``update_id`` while an update is processed, and ``exception`` (the redacted
+traceback) inside the object, so a traceback never breaks the one-line-per-record rule.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any, Final
 
 REDACTED: Final = "[REDACTED]"
@@ -89,6 +97,33 @@ def _strip_payload(record: logging.LogRecord) -> None:
 
 
 _REDACTOR: Final = _Redactor()
+# The update being processed in this task (set by the update processor), for the JSON logs.
+CURRENT_UPDATE: Final[ContextVar[int | None]] = ContextVar("current_update", default=None)
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as JSON: time, level, logger, message, update id, exception."""
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        update_id = getattr(record, "update_id", None)
+        if update_id is None:
+            update_id = CURRENT_UPDATE.get()
+        if update_id is not None:
+            entry["update_id"] = update_id
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = redact(self.formatStack(record.stack_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def protect_secret(secret: str) -> None:
@@ -108,10 +143,10 @@ def redact(text: str) -> str:
     return _REDACTOR.redact(text)
 
 
-def configure_logging(level: str) -> None:
-    """Send logs to stderr at ``level``."""
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Send logs to stderr at ``level``, as text lines or (``"json"``) JSON objects."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

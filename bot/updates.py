@@ -27,6 +27,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
+from bot.logs import CURRENT_UPDATE
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -83,6 +85,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Run the update's handlers once its chat's turn has come and a slot is free."""
         if self._on_update is not None and isinstance(update, Update):
             self._on_update()
+        # PTB runs each update in a task of its own, so this names the update in every log
+        # record its handlers write (the JSON log's update_id).
+        CURRENT_UPDATE.set(update.update_id if isinstance(update, Update) else None)
         key = _chat_key(update)
         if key is None:
             async with self._slots:

@@ -80,6 +80,19 @@ def test_malformed_setting_stops_with_one_line(
     assert "NETZWERKBOT_TIMEZONE" in err[0]
 
 
+def test_unknown_variable_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A misspelt variable stops any command with one line naming it and the likely one."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NETZWERKBOT_ADMIN", "1")
+    assert main(["events", "list"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "NETZWERKBOT_ADMIN:" in err[0]
+    assert "meinten Sie NETZWERKBOT_ADMINS?" in err[0]
+
+
 def test_run_needs_a_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """``run`` without a token stops with the variable named."""
     monkeypatch.chdir(tmp_path)

@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import DEFAULT_API_URL, ConfigError, Settings
+from bot.config import (
+    DEFAULT_API_URL,
+    PREFIX,
+    READ_ELSEWHERE,
+    VARIABLES,
+    ConfigError,
+    Env,
+    Settings,
+)
 from bot.domain.schedule import QuietHours
 from bot.i18n import translator
 
@@ -26,7 +34,7 @@ def test_defaults_need_nothing() -> None:
 
 
 def test_values_are_read() -> None:
-    """Every documented variable is read; unknown NETZWERKBOT_* variables are ignored."""
+    """Every documented variable is read."""
     settings = Settings.from_env(
         {
             "NETZWERKBOT_TOKEN": TOKEN,
@@ -34,7 +42,7 @@ def test_values_are_read() -> None:
             "NETZWERKBOT_DATABASE": "/srv/bot/x.sqlite3",
             "NETZWERKBOT_ADMINS": " 1, 22 ,333",
             "NETZWERKBOT_TIMEZONE": "Europe/Vienna",
-            "NETZWERKBOT_SOMETHING_ELSE": "whatever",
+            "OTHER_PROGRAM_SETTING": "whatever",
         },
         env_file=None,
     )
@@ -251,3 +259,200 @@ def test_malformed_ldap_value_names_the_variable(variable: str, value: str) -> N
     assert variable in line
     assert "\n" not in line
     assert "geheim" not in line
+
+
+@pytest.mark.parametrize(
+    ("variable", "closest"),
+    [
+        ("NETZWERKBOT_ADMIN", "NETZWERKBOT_ADMINS"),
+        ("NETZWERKBOT_TOKN", "NETZWERKBOT_TOKEN"),
+        ("NETZWERKBOT_SMTP_PASWORD", "NETZWERKBOT_SMTP_PASSWORD"),
+        ("NETZWERKBOT_DATABASE_PATH", "NETZWERKBOT_DATABASE"),
+    ],
+)
+def test_unknown_variable_names_the_closest(variable: str, closest: str) -> None:
+    """A typo in a variable's name stops start-up with one line naming the likely one."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: "1"}, env_file=None)
+    line = caught.value.describe(translator().gettext)
+    assert line.startswith(f"Konfigurationsfehler in {variable}: unbekannte Variable")
+    assert line.endswith(f"meinten Sie {closest}?")
+
+
+def test_unknown_variable_without_a_close_one(tmp_path: Path) -> None:
+    """A name far from every known one still stops start-up; a .env file is checked too."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("NETZWERKBOT_XYZZY=1\n")
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({}, env_file=env_file)
+    line = caught.value.describe(translator().gettext)
+    assert "NETZWERKBOT_XYZZY" in line
+    assert "unbekannte Variable" in line
+    assert "\n" not in line
+
+
+def test_every_known_variable_is_read(tmp_path: Path) -> None:
+    """The list of known names is exact: each one is read where the settings are built."""
+    key = tmp_path / "key"
+    key.write_text("k" * 40)
+    full = {
+        "TOKEN": TOKEN,
+        "API_URL": "http://127.0.0.1:8081/bot",
+        "DATABASE": str(tmp_path / "x.sqlite3"),
+        "ADMINS": "1",
+        "TIMEZONE": "Europe/Berlin",
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+        "QUIET_HOURS": "",
+        "SEND_RATE": "30",
+        "SMTP_HOST": "mail.example.org",
+        "SMTP_PORT": "25",
+        "SMTP_SECURITY": "none",
+        "SMTP_USER": "bot",
+        "SMTP_PASSWORD": "pw",
+        "SMTP_FROM": "bot@example.org",
+        "PRIVACY_CONTACT": "x@example.org",
+        "HTTP": "127.0.0.1:8080",
+        "WEBHOOK_URL": "https://bot.example.org/telegram",
+        "WEBHOOK_SECRET": "s3cret",
+        "DIRECTORY": "ldap",
+        "LDAP_URL": "ldaps://ldap.example.org",
+        "LDAP_BIND_DN": "cn=netzwerkbot,ou=services,dc=example,dc=org",
+        "LDAP_BIND_PASSWORD_FILE": str(key),
+        "LDAP_BASE_DN": "ou=people,dc=example,dc=org",
+        "LDAP_MAIL_ATTRIBUTE": "mail",
+        "LDAP_NAME_ATTRIBUTE": "cn",
+        "LDAP_NETWORK_ATTRIBUTE": "ou",
+        "LDAP_ID_ATTRIBUTE": "entryUUID",
+        "LDAP_ACTIVE_FILTER": "(objectClass=inetOrgPerson)",
+        "LDAP_TIMEOUT": "5",
+        "LDAP_CA_FILE": str(key),
+    }
+    env = Env({PREFIX + name: value for name, value in full.items()})
+    Settings.from_variables(env)
+    # The _FILE forms are read alongside their secrets (which are in the list).
+    assert env.read | set(READ_ELSEWHERE) == set(VARIABLES)
+
+
+def test_reading_an_unlisted_variable_is_a_programming_error() -> None:
+    """A setting read but not listed fails at once, so the list cannot fall behind."""
+    with pytest.raises(LookupError, match="VARIABLES"):
+        Env({}).get("NOT_LISTED")
+
+
+def test_secrets_from_files(tmp_path: Path) -> None:
+    """Every secret can come from a file (Docker secrets, systemd credentials)."""
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    key_file = tmp_path / "key"
+    key_file.write_text("s" * 40)
+    password_file = tmp_path / "password"
+    password_file.write_text("Sommer-2027\n")
+    settings = Settings.from_env(
+        {
+            "NETZWERKBOT_TOKEN_FILE": str(token_file),
+            "NETZWERKBOT_SECRET_KEY_FILE": str(key_file),
+            "NETZWERKBOT_SMTP_HOST": "mail.example.org",
+            "NETZWERKBOT_SMTP_FROM": "bot@example.org",
+            "NETZWERKBOT_SMTP_USER": "bot",
+            "NETZWERKBOT_SMTP_PASSWORD_FILE": str(password_file),
+        },
+        env_file=None,
+    )
+    assert settings.require_token() == TOKEN
+    assert settings.secret_key == "s" * 40
+    assert settings.smtp is not None
+    assert settings.smtp.password == "Sommer-2027"
+
+
+def test_secret_in_both_forms_is_an_error(tmp_path: Path) -> None:
+    """A secret given directly and as a file stops start-up; the value is not echoed."""
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(
+            {"NETZWERKBOT_TOKEN": TOKEN, "NETZWERKBOT_TOKEN_FILE": str(token_file)},
+            env_file=None,
+        )
+    line = caught.value.describe(translator().gettext)
+    assert "NETZWERKBOT_TOKEN_FILE" in line
+    assert "nicht beides" in line
+    assert TOKEN not in line
+
+
+def test_missing_secret_file(tmp_path: Path) -> None:
+    """A secret file that cannot be read is named, with the kind of error."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(
+            {"NETZWERKBOT_SECRET_KEY_FILE": str(tmp_path / "missing")}, env_file=None
+        )
+    line = caught.value.describe(translator().gettext)
+    assert line.startswith("Konfigurationsfehler in NETZWERKBOT_SECRET_KEY_FILE")
+    assert "FileNotFoundError" in line
+
+
+def test_env_file_variable(tmp_path: Path) -> None:
+    """NETZWERKBOT_ENV_FILE names a further .env file: over ./.env, under the environment."""
+    local = tmp_path / ".env"
+    local.write_text("NETZWERKBOT_ADMINS=1\nNETZWERKBOT_LOG_LEVEL=DEBUG\n")
+    extra = tmp_path / "bot.env"
+    extra.write_text("NETZWERKBOT_ADMINS=2\nNETZWERKBOT_TIMEZONE=Europe/Vienna\n")
+    settings = Settings.from_env(
+        {"NETZWERKBOT_ENV_FILE": str(extra), "NETZWERKBOT_TIMEZONE": "Europe/Zurich"},
+        env_file=local,
+    )
+    assert settings.admins == frozenset({2})
+    assert settings.log_level == "DEBUG"
+    assert settings.timezone == ZoneInfo("Europe/Zurich")
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"NETZWERKBOT_ENV_FILE": str(tmp_path / "nope.env")}, env_file=None)
+    assert "NETZWERKBOT_ENV_FILE" in caught.value.describe(translator().gettext)
+
+
+def test_log_format() -> None:
+    """The log format is text by default, json on request, and nothing else."""
+    assert Settings.from_env({}, env_file=None).log_format == "text"
+    json_format = Settings.from_env({"NETZWERKBOT_LOG_FORMAT": "JSON"}, env_file=None)
+    assert json_format.log_format == "json"
+    with pytest.raises(ConfigError):
+        Settings.from_env({"NETZWERKBOT_LOG_FORMAT": "xml"}, env_file=None)
+
+
+def test_json_log_lines() -> None:
+    """One JSON object per line: time, level, logger, message, update id, redacted traceback."""
+    import io
+    import json
+    import logging
+
+    from bot.logs import CURRENT_UPDATE, JsonFormatter, protect_secret
+
+    secret = "987654:" + "Z" * 35
+    protect_secret(secret)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("tests.json")
+    logger.addHandler(handler)
+    logger.propagate = False
+    token = CURRENT_UPDATE.set(4711)
+    try:
+        logger.warning("plain %s", "text")
+        try:
+            raise RuntimeError(f"https://api.telegram.org/bot{secret}/getMe")
+        except RuntimeError:
+            logger.exception("failed with\nnewline")
+    finally:
+        CURRENT_UPDATE.reset(token)
+        logger.removeHandler(handler)
+        logger.propagate = True
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["level"] == "WARNING"
+    assert first["logger"] == "tests.json"
+    assert first["message"] == "plain text"
+    assert first["update_id"] == 4711
+    assert first["time"].endswith("+00:00")
+    assert "Traceback" in second["exception"]
+    assert second["message"] == "failed with\nnewline"
+    assert secret not in stream.getvalue()

@@ -95,16 +95,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(settings: Settings) -> int:
-    """Run the bot until SIGINT or SIGTERM."""
-    from bot.app import build_application, serve_webhook
+    """Run the bot until SIGINT or SIGTERM; alone on its database (exit code 3 if not)."""
+    from bot.app import build_application, serve_webhook, services_of
+    from bot.instance import EXIT_ALREADY_RUNNING, AlreadyRunning, InstanceLock
 
+    _ = translator().gettext
     configure_logging(settings.log_level, settings.log_format)
     app = build_application(settings)
-    if settings.webhook is not None:
-        asyncio.run(serve_webhook(app))
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+    try:
+        lock = InstanceLock.acquire(settings.database)
+    except AlreadyRunning as error:
+        print(
+            _(
+                "Another netzwerkbot is running on this database (lock file {path}, pid {pid})."
+            ).format(path=error.path, pid=error.pid if error.pid is not None else "?"),
+            file=sys.stderr,
+        )
+        return EXIT_ALREADY_RUNNING
+    with lock:
+        if settings.webhook is not None:
+            asyncio.run(serve_webhook(app))
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return services_of(app).exit_code or 0
 
 
 async def _import(settings: Settings, path: Path, text: str) -> int:

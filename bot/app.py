@@ -36,6 +36,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.schedule import WEEKLY_PREVIEW_TIME
 from bot.http import AiohttpRequest
 from bot.i18n import translator
+from bot.instance import EXIT_CONFLICT, ConflictWatch
 from bot.logs import protect_secret, protect_secrets, quiet_noisy_loggers
 from bot.updates import PerChatUpdateProcessor
 from bot.views.commands import GROUP_COMMANDS, MEMBER_COMMANDS
@@ -67,6 +68,7 @@ from storage.catalog import CatalogStore
 from storage.codes import AccountStore
 from storage.db import Database
 from storage.ldap_directory import LdapDirectory
+from storage.leases import Lease, recover
 from storage.members import MemberDirectory, MemberStore
 from storage.migrations import migrate
 from storage.outbox import OutboxStore
@@ -134,12 +136,19 @@ def build_application(
     if settings.smtp is None:  # no e-mail, no codes: answers point to the website
         features -= {FEATURE_ACCOUNT}
     quiet_noisy_loggers()
+    clock = clock or SystemClock()
     services = Services(
         settings=settings,
-        clock=clock or SystemClock(),
+        clock=clock,
         tr=translator(),
         features=features,
         seed_demo=seed_demo,
+        lease=Lease(clock=clock.now),
+    )
+    services.conflicts = ConflictWatch(
+        clock=clock.now,
+        last_success=lambda: services.pulse.last,
+        give_up=lambda _reason: services.request_exit(EXIT_CONFLICT),
     )
     builder = (
         ApplicationBuilder()
@@ -163,6 +172,7 @@ def build_application(
     )
     app: BotApp = builder.build()
     app.bot_data[SERVICES_KEY] = services
+    services.stop_app = app.stop_running
 
     # Note: order matters. Commands and buttons first, then free text, then the fallbacks
     # that answer everything no feature took (stickers, unknown commands, forged buttons).
@@ -215,12 +225,12 @@ async def _post_init(app: BotApp) -> None:
             subscriptions=SubscriptionStore(
                 db, tz=settings.timezone, default_quiet=settings.quiet_hours
             ),
-            reminders=ReminderStore(db),
-            outbox=OutboxStore(db),
+            reminders=ReminderStore(db, lease=services.lease),
+            outbox=OutboxStore(db, lease=services.lease),
             admins=AdminStore(db, permanent=settings.admins),
             members=_member_directory(settings, db),
             accounts=AccountStore(db),
-            broadcasts=BroadcastStore(db),
+            broadcasts=BroadcastStore(db, lease=services.lease),
             unanswered=UnansweredStore(db),
         )
         if await stores.catalog.is_empty():
@@ -228,9 +238,9 @@ async def _post_init(app: BotApp) -> None:
                 include_demo=services.seed_demo, now=services.clock.now(), tz=settings.timezone
             )
             log.info("Loaded the bundled alliance data into an empty database")
-        # Rows a crash left claimed were perhaps sent, perhaps not: send them (again).
-        recovered = await stores.reminders.recover_in_flight()
-        recovered += await stores.outbox.recover_in_flight()
+        # Rows a crash left claimed were perhaps sent, perhaps not: send them (again). Rows
+        # of a process that still runs (a lease) stay its own.
+        recovered = await recover(db, services.lease)
         await stores.broadcasts.recover()
         await stores.accounts.load()
         if recovered:
@@ -425,6 +435,11 @@ async def run_dispatcher(context: BotContext) -> None:
     wake of its own at its due time, so reminders come on time, not up to 5 s late.
     """
     services = context.services
+    # Keep this process's claims alive, and take back those of a process that has died.
+    db = services.stores.db
+    await services.lease.renew(db)
+    if recovered := await recover(db, services.lease):
+        log.warning("Recovered %d sends a stopped process had in flight", recovered)
     await services.dispatcher.run()
     now = services.clock.now()
     upcoming = [
@@ -502,6 +517,13 @@ async def running(app: BotApp, *, drop_pending_updates: bool = False) -> AsyncIt
     With long polling this is what ``run_polling`` does, minus signal handling and the
     blocking idle loop; in webhook mode the listener takes the updates (see ``post_init``).
     """
+
+    def error_callback(error: TelegramError) -> None:
+        # As run_polling does: errors of getUpdates go to the error handler.
+        app.create_task(app.process_error(error=error, update=None))
+
+    # stop_running only works under run_polling; here the caller ends the block.
+    services_of(app).stop_app = None
     async with app:
         await _post_init(app)
         try:
@@ -512,6 +534,7 @@ async def running(app: BotApp, *, drop_pending_updates: bool = False) -> AsyncIt
                     timeout=POLL_TIMEOUT,
                     drop_pending_updates=drop_pending_updates,
                     allowed_updates=Update.ALL_TYPES,
+                    error_callback=error_callback,
                 )
             await app.start()
             try:

@@ -9,8 +9,11 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.delivery.metrics import Metrics, Pulse
 from bot.views.common import RenderContext
+from storage.leases import Lease
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bot.config import Settings
     from bot.delivery.broadcast import Broadcaster
     from bot.delivery.dispatch import Dispatcher
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     from bot.domain.account import Keyring
     from bot.domain.clock import Clock
     from bot.i18n import Translator
+    from bot.instance import ConflictWatch
     from bot.web.server import Listener
     from storage.admins import AdminStore
     from storage.broadcasts import BroadcastStore
@@ -67,12 +71,26 @@ class Services:
     pulse: Pulse = field(default_factory=Pulse, repr=False)
     # The HTTP listener, while it runs (NETZWERKBOT_HTTP).
     listener: Listener | None = field(default=None, repr=False)
+    # This process's claims on rows in flight (owner id, lease duration, the bot's clock).
+    lease: Lease = field(default_factory=Lease)
+    # What a 409 Conflict from getUpdates means (set by build_application).
+    conflicts: ConflictWatch | None = field(default=None, repr=False)
+    # How the process should end, when it stops on its own (e.g. 4 after 409s), and how to
+    # stop it (run_polling's stop_running; ``running`` for tests has its own).
+    exit_code: int | None = None
+    stop_app: Callable[[], None] | None = field(default=None, repr=False)
     # Set in post_init when SMTP is configured: the HMAC key and the mail queue.
     keyring: Keyring | None = field(default=None, repr=False)
     mail: MailQueue | None = field(default=None, repr=False)
     _stores: Stores | None = field(default=None, repr=False)
     _dispatcher: Dispatcher | None = field(default=None, repr=False)
     _broadcaster: Broadcaster | None = field(default=None, repr=False)
+
+    def request_exit(self, code: int) -> None:
+        """Stop the bot on its own, ending the process with ``code``."""
+        self.exit_code = code
+        if self.stop_app is not None:
+            self.stop_app()
 
     @property
     def stores(self) -> Stores:

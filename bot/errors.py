@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from telegram import Update
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import Conflict, Forbidden, RetryAfter, TelegramError
 
 from bot.domain.tracebacks import describe_without_messages
 
@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 
 async def handle_error(update: object, context: BotContext) -> None:
     """Log the failure and tell the person politely that something went wrong."""
+    if update is None and isinstance(context.error, Conflict):
+        # getUpdates: another process polls this token. Logged once, not per retry.
+        conflicts = context.services.conflicts
+        if conflicts is not None:
+            conflicts.conflict(context.error.message)
+            return
     update_id = update.update_id if isinstance(update, Update) else None
     # An exception's message may quote what a person typed: at ERROR only the frames and
     # the exception types; everything, messages included, at DEBUG.

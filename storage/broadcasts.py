@@ -31,6 +31,7 @@ from bot.domain.circulars import (
 from storage.admins import write_audit
 from storage.codecs import parse_utc, utc_text
 from storage.errors import StorageError
+from storage.leases import Lease
 from storage.outbox import KIND_BROADCAST
 from storage.reminders import load_events
 
@@ -79,7 +80,9 @@ ORDER BY s.chat_id"""
 SQL_CLAIM: Final = """
 UPDATE outbox SET
     status = IIF(a.member, 'sending', 'skipped'),
-    last_error = IIF(a.member, last_error, :left)
+    last_error = IIF(a.member, last_error, :left),
+    claimed_by = IIF(a.member, :owner, claimed_by),
+    lease_until = IIF(a.member, :until, lease_until)
 FROM (
     SELECT EXISTS (
         SELECT 1 FROM subscribers AS s
@@ -125,9 +128,9 @@ WHERE id = :id AND status = 'paused'"""
 SQL_SET_CANCELLED: Final = """
 UPDATE broadcasts SET status = 'cancelled', finished_at = :now, updated_at = :now
 WHERE id = :id AND status IN ('draft', 'planned', 'running', 'paused')"""
-SQL_RELEASE_SENDING: Final = (
-    "UPDATE outbox SET status = 'pending' WHERE broadcast_id = ? AND status = 'sending'"
-)
+SQL_RELEASE_SENDING: Final = """
+UPDATE outbox SET status = 'pending'
+WHERE broadcast_id = :id AND status = 'sending' AND claimed_by = :owner"""
 SQL_SET_DONE: Final = """
 UPDATE broadcasts SET status = 'done', finished_at = :now, updated_at = :now
 WHERE id = :id AND status = 'running' AND NOT EXISTS (
@@ -221,8 +224,9 @@ async def audience_params(db: Database, audience: Audience) -> AudienceParams:
 class BroadcastStore:
     """Broadcasts and their outbox rows."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, lease: Lease | None = None) -> None:
         self._db = db
+        self._lease = lease or Lease()
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -384,7 +388,13 @@ class BroadcastStore:
 
         None: the row is not pending or its broadcast is not running (paused, cancelled).
         """
-        params = {**audience.values, "id": row.id, "chat_id": row.chat_id, "left": SKIP_LEFT}
+        params = {
+            **audience.values,
+            **self._lease.params(),
+            "id": row.id,
+            "chat_id": row.chat_id,
+            "left": SKIP_LEFT,
+        }
         rows = await self._db.execute_returning(SQL_CLAIM, params)
         return str(rows[0][0]) if rows else None
 
@@ -395,7 +405,9 @@ class BroadcastStore:
         rows are sent again (their requests may have arrived: the allowed duplicates).
         """
         async with self._db.transaction():
-            return await self._db.execute(SQL_RELEASE_SENDING, (broadcast_id,))
+            return await self._db.execute(
+                SQL_RELEASE_SENDING, {"id": broadcast_id, "owner": self._lease.owner}
+            )
 
     async def finish(self, broadcast_id: int, *, now: datetime) -> bool:
         """Mark a running broadcast ``done`` if none of its rows is open any more."""

@@ -511,6 +511,18 @@ PLAN_QUEUE: Final = Migration(
     ),
 )
 
+# Leases on rows in flight (see storage.leases): which process claimed a row and until when,
+# so that recovery never takes back the rows of a process that still runs.
+LEASES: Final = Migration(
+    "0013_opsb_leases",
+    (
+        "ALTER TABLE reminders ADD COLUMN claimed_by TEXT",
+        "ALTER TABLE reminders ADD COLUMN lease_until TEXT",
+        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+        "ALTER TABLE outbox ADD COLUMN lease_until TEXT",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -522,6 +534,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     GROUPS_CHANNELS,
     LDAP_DIRECTORY_LINKS,
     PLAN_QUEUE,
+    LEASES,
 )
 
 

@@ -12,7 +12,8 @@ retry). Rows of a blocked chat are not due. Broadcast rows (``broadcast_id`` set
 broadcast runner, which claims and marks them with the same statements.
 
 After a crash, rows left ``sending`` may or may not have reached Telegram; all of them go out
-again (at least once). For broadcasts the issue asks for exactly this: the few rows in flight
+again (at least once), once no live process holds them (a lease, see :mod:`storage.leases`).
+For broadcasts the issue asks for exactly this: the few rows in flight
 (at most five) are the only duplicates allowed, and no recipient is lost. In a running
 process a timeout after the request left still makes a row ``unknown``, never resent.
 """
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from storage.codecs import parse_utc, utc_text
+from storage.leases import Lease, recover
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -52,7 +54,9 @@ WHERE o.status = 'pending' AND o.due_at <= :now AND o.broadcast_id IS NULL
     AND COALESCE(s.status, 'active') = 'active'
 ORDER BY o.due_at, o.id
 LIMIT :limit"""
-SQL_CLAIM: Final = "UPDATE outbox SET status = 'sending' WHERE id = ? AND status = 'pending'"
+SQL_CLAIM: Final = """
+UPDATE outbox SET status = 'sending', claimed_by = :owner, lease_until = :until
+WHERE id = :id AND status = 'pending'"""
 SQL_MARK_SENT: Final = """
 UPDATE outbox SET status = 'sent', sent_at = :now, attempts = attempts + 1
 WHERE id = :id AND status = 'sending'"""
@@ -63,8 +67,6 @@ SQL_RELEASE: Final = """
 UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = :error,
     due_at = COALESCE(:due_at, due_at)
 WHERE id = :id AND status = 'sending'"""
-SQL_RECOVER: Final = """
-UPDATE outbox SET status = 'pending', attempts = attempts + 1 WHERE status = 'sending'"""
 SQL_SKIP_CHAT: Final = """
 UPDATE outbox SET status = 'skipped', last_error = :reason
 WHERE chat_id = :chat_id AND status = 'pending'"""
@@ -157,8 +159,9 @@ def _item(row: Any) -> OutboxItem:
 class OutboxStore:
     """The pushes waiting to be sent, and what became of them."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, lease: Lease | None = None) -> None:
         self._db = db
+        self._lease = lease or Lease()
 
     async def enqueue_notice(
         self, chat_ids: Iterable[int], payload: Mapping[str, Any], *, now: datetime
@@ -197,7 +200,7 @@ class OutboxStore:
 
     async def claim(self, item_id: int) -> bool:
         """Take a pending row for sending; False if it is not pending (someone else has it)."""
-        return await self._db.execute(SQL_CLAIM, (item_id,)) == 1
+        return await self._db.execute(SQL_CLAIM, {"id": item_id, **self._lease.params()}) == 1
 
     async def mark_sent(self, item_id: int, *, now: datetime) -> bool:
         """Record that a claimed row reached Telegram."""
@@ -235,10 +238,9 @@ class OutboxStore:
         return await self._db.execute(SQL_RELEASE, params) == 1
 
     async def recover_in_flight(self) -> int:
-        """At start-up, put rows a crash left ``sending`` back to pending; return how many.
+        """Put rows no live process holds back to pending; return how many.
 
         Every kind is sent at least once: a crash between Telegram's answer and
         :meth:`mark_sent` repeats the few rows that were in flight.
         """
-        async with self._db.transaction():
-            return await self._db.execute(SQL_RECOVER)
+        return await recover(self._db, self._lease, ("outbox",))

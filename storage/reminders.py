@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 from bot.domain.models import DATA_TIMEZONE, Event, Host
 from bot.domain.schedule import Lead, QuietHours, due_reminders, quiet_from_columns, reminder_due
 from storage.codecs import event_from_row, parse_utc, utc_text
+from storage.leases import Lease, recover
 from storage.outbox import enqueue_notice
 
 if TYPE_CHECKING:
@@ -115,7 +116,9 @@ WHERE r.status = 'pending' AND s.status = 'active' AND r.due_at > :after"""
 SQL_PENDING_FOR: Final = """
 SELECT id, event_id, chat_id, lead, due_at FROM reminders
 WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id"""
-SQL_CLAIM: Final = "UPDATE reminders SET status = 'sending' WHERE id = ? AND status = 'pending'"
+SQL_CLAIM: Final = """
+UPDATE reminders SET status = 'sending', claimed_by = :owner, lease_until = :until
+WHERE id = :id AND status = 'pending'"""
 SQL_MARK_SENT: Final = """
 UPDATE reminders SET status = 'sent', sent_at = :now, attempts = attempts + 1
 WHERE id = :id AND status = 'sending'"""
@@ -128,9 +131,6 @@ WHERE id = :id AND status IN ('pending', 'sending')"""
 SQL_RELEASE: Final = """
 UPDATE reminders SET status = 'pending', attempts = attempts + 1
 WHERE id = ? AND status = 'sending'"""
-SQL_RECOVER: Final = (
-    "UPDATE reminders SET status = 'pending', attempts = attempts + 1 WHERE status = 'sending'"
-)
 
 _NOTICE_FIELDS: Final = ("date", "time", "place")
 # Followers planned per transaction when a caller asks for batches (about 30 ms each).
@@ -728,14 +728,16 @@ class ReminderStore:
     """The reminders as the dispatcher sees them: what is due, and what became of it.
 
     A row goes ``pending`` -> ``sending`` (:meth:`claim`) -> ``sent`` / ``dropped`` /
-    ``failed``, or back to ``pending`` (:meth:`release`). Rows a crash left ``sending`` go
-    back to ``pending`` at start-up (:meth:`recover_in_flight`): a crash between
+    ``failed``, or back to ``pending`` (:meth:`release`). A claim is a lease of this
+    process (:mod:`storage.leases`); rows a crashed process left ``sending`` go back to
+    ``pending`` once their lease is void (:meth:`recover_in_flight`): a crash between
     Telegram's answer and :meth:`mark_sent` repeats those few (at least once), while
     everything recorded ``sent`` is never sent again.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, lease: Lease | None = None) -> None:
         self._db = db
+        self._lease = lease or Lease()
 
     async def due(self, now: datetime, *, limit: int = 500) -> list[DueReminder]:
         """Return pending rows due by ``now`` for active chats, earliest first."""
@@ -744,7 +746,7 @@ class ReminderStore:
 
     async def claim(self, reminder_id: int) -> bool:
         """Take a pending row for sending; False if it is not pending any more."""
-        return await self._db.execute(SQL_CLAIM, (reminder_id,)) == 1
+        return await self._db.execute(SQL_CLAIM, {"id": reminder_id, **self._lease.params()}) == 1
 
     async def mark_sent(self, reminder_id: int, *, now: datetime) -> bool:
         """Record that a claimed row reached Telegram."""
@@ -766,8 +768,8 @@ class ReminderStore:
         return await self._db.execute(SQL_RELEASE, (reminder_id,)) == 1
 
     async def recover_in_flight(self) -> int:
-        """At start-up, put rows a crash left ``sending`` back to ``pending``; return how many."""
-        return await self._db.execute(SQL_RECOVER)
+        """Put rows no live process holds back to ``pending``; return how many."""
+        return await recover(self._db, self._lease, ("reminders",))
 
     async def next_due(self, *, after: datetime | None = None) -> datetime | None:
         """Return when the earliest pending row of an active chat is due (after ``after``)."""

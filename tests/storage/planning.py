@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.schedule import DEFAULT_QUIET_HOURS, due_reminders
 from storage.catalog import CatalogStore
+from storage.leases import Lease
 from storage.reminders import (
     SQL_ROWS_OF_EVENT,
     Key,
@@ -159,3 +160,14 @@ async def reference_plan_event(
         revive_sent=change is not None and change.reschedules,
         drop_uncovered=event.status == "cancelled",
     )
+
+
+def crashed_lease() -> Lease:
+    """Return the lease of a process of this host that has ended (a crashed bot)."""
+    import socket
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return Lease(owner=f"{socket.gethostname()}:{child.pid}:dead")

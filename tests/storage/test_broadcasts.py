@@ -22,6 +22,7 @@ from tests.storage.planning import (
     NEWS,
     NOW,
     PRESS,
+    crashed_lease,
     event_sub,
     load_catalog,
     subscription_store,
@@ -181,8 +182,9 @@ async def test_done_and_crash_recovery(
     await store.start(broadcast.id, by=ADMIN, now=NOW)
     audience = await store.params(broadcast.audience)
     one, two, three = await store.pending(broadcast.id)
+    crashed = BroadcastStore(db, lease=crashed_lease())
     for row in (one, two):
-        assert await store.claim(row, audience) == "sending"
+        assert await crashed.claim(row, audience) == "sending"
     assert await outbox.mark_sent(one.id, now=NOW)
     assert await outbox.due(NOW) == [], "broadcast rows are not the dispatcher's"
     # kill -9 here: row two is in flight.
@@ -208,7 +210,8 @@ async def test_cancel_while_in_flight_then_crash(
     broadcast = await store.create(TEXT, Audience("news"), by=ADMIN, chat_id=ADMIN, now=NOW)
     await store.start(broadcast.id, by=ADMIN, now=NOW)
     first, _ = await store.pending(broadcast.id)
-    assert await store.claim(first, await store.params(broadcast.audience)) == "sending"
+    crashed = BroadcastStore(db, lease=crashed_lease())
+    assert await crashed.claim(first, await store.params(broadcast.audience)) == "sending"
     await store.cancel(broadcast.id, by=ADMIN, now=NOW)
     await OutboxStore(db).recover_in_flight()
     assert await store.recover() == 1

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from storage.outbox import OutboxStore, enqueue
-from tests.storage.planning import CHAT, NOW, OTHER, WEEKLY, load_catalog, subscription_store
+from tests.storage.planning import (
+    CHAT,
+    NOW,
+    OTHER,
+    WEEKLY,
+    crashed_lease,
+    load_catalog,
+    subscription_store,
+)
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -96,6 +104,7 @@ async def test_claim_outcomes_and_release(outbox: OutboxStore) -> None:
 
 async def test_recover_in_flight(db: Database, outbox: OutboxStore) -> None:
     """After a crash every row that was in flight goes out again (at least once)."""
+    crashed = OutboxStore(db, lease=crashed_lease())
     await outbox.enqueue_notice([CHAT], PAYLOAD, now=NOW)
     async with db.transaction():
         await enqueue(
@@ -109,7 +118,7 @@ async def test_recover_in_flight(db: Database, outbox: OutboxStore) -> None:
             == 0
         )
     for item in await outbox.due(NOW):
-        assert await outbox.claim(item.id)
+        assert await crashed.claim(item.id)
     assert await outbox.recover_in_flight() == 2
     assert await outbox.recover_in_flight() == 0
     notice, broadcast = await outbox.due(NOW)

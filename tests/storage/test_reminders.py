@@ -33,6 +33,7 @@ from tests.storage.planning import (
     ULM,
     WEEKLY,
     berlin,
+    crashed_lease,
     event_sub,
     load_catalog,
     one_event,
@@ -268,7 +269,8 @@ async def test_claim_is_atomic_and_recover(
     """Only one claim wins; a crash leaves 'sending', start-up puts it back, once."""
     await subs.subscribe(CHAT, event_sub(KARLSRUHE), now=NOW)
     first = (await reminders.due(berlin(2027, 3, 17, 10, 0)))[0]
-    assert await reminders.claim(first.id)
+    crashed = ReminderStore(db, lease=crashed_lease())
+    assert await crashed.claim(first.id)
     assert not await reminders.claim(first.id)
     assert await reminders.due(berlin(2027, 3, 17, 10, 0)) == []
     assert await reminders.recover_in_flight() == 1

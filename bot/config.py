@@ -164,8 +164,9 @@ class Env:
         if value:
             raise ConfigError(
                 PREFIX + name + "_FILE",
-                N_("set either {name} or {name}_FILE, not both"),
+                N_("set either {name} or {name_file}, not both"),
                 name=PREFIX + name,
+                name_file=PREFIX + name + "_FILE",
             )
         try:
             return Path(path).expanduser().read_text(encoding="utf-8").strip()
@@ -508,7 +509,11 @@ def _log_format(raw: str) -> LogFormat:
         if value == known:
             return known
     raise ConfigError(
-        "NETZWERKBOT_LOG_FORMAT", N_("expected text or json, got {value!r}"), value=raw
+        "NETZWERKBOT_LOG_FORMAT",
+        N_("expected {text} or {json}, got {value!r}"),
+        text="text",
+        json="json",
+        value=raw,
     )
 
 

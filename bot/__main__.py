@@ -1,4 +1,5 @@
-"""The ``netzwerkbot`` command: run, demo, import, events, members, ask, eval, unanswered."""
+"""The ``netzwerkbot`` command: run, demo, import, events, members, ask, eval, unanswered,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from babel.numbers import format_decimal
 from telegram import Update
 
-from bot import members_cli, qa_cli
+from bot import backup_cli, members_cli, qa_cli
 from bot.config import ConfigError, Settings
 from bot.i18n import translator
 from bot.logs import configure_logging
@@ -52,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     members_cli.add_parsers(commands)
     qa_cli.add_parsers(commands)
+    backup_cli.add_parsers(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -76,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(members_cli.run(args, settings))
         if args.command in qa_cli.COMMANDS:
             return asyncio.run(qa_cli.run(args, settings))
+        if args.command in (backup_cli.BACKUP, backup_cli.RESTORE):
+            return backup_cli.run(args, settings)
         try:
             text = args.file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -125,12 +129,11 @@ async def _import(settings: Settings, path: Path, text: str) -> int:
     from storage.catalog import CatalogStore
     from storage.db import Database
     from storage.importer import DataFileError
-    from storage.migrations import migrate
 
     _ = translator().gettext
     db = await Database.open(settings.database)
     try:
-        await migrate(db)
+        await backup_cli.migrate_database(db, settings)
         try:
             report = await CatalogStore(db, plan_pause=CLI_PLAN_PAUSE).import_text(
                 text, name=str(path)
@@ -150,12 +153,11 @@ async def _stats(settings: Settings) -> int:
     from bot.views.statistics import statistics_text
     from storage.catalog import CatalogStore
     from storage.db import Database
-    from storage.migrations import migrate
     from storage.stats import report
 
     db = await Database.open(settings.database)
     try:
-        await migrate(db)
+        await backup_cli.migrate_database(db, settings)
         numbers = await report(db, datetime.now(UTC))
         catalog = await CatalogStore(db).load()
     finally:
@@ -208,12 +210,11 @@ async def _events(settings: Settings, args: argparse.Namespace) -> int:
     """Run ``events list|add|cancel`` on the database; audited with no actor (the CLI)."""
     from storage.catalog import CatalogStore, EventWriteError
     from storage.db import Database
-    from storage.migrations import migrate
 
     _ = translator().gettext
     db = await Database.open(settings.database)
     try:
-        await migrate(db)
+        await backup_cli.migrate_database(db, settings)
         store = CatalogStore(db, plan_pause=CLI_PLAN_PAUSE)
         now = datetime.now(UTC)
         tz = settings.timezone

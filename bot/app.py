@@ -22,6 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot, JobQueue
 
 from bot import errors
+from bot.backup_cli import migrate_database
 from bot.context import SERVICES_KEY, BotContext, Services, Stores
 from bot.delivery.broadcast import Broadcaster
 from bot.delivery.dispatch import (
@@ -70,7 +71,6 @@ from storage.db import Database
 from storage.ldap_directory import LdapDirectory
 from storage.leases import Lease, recover
 from storage.members import MemberDirectory, MemberStore
-from storage.migrations import migrate
 from storage.outbox import OutboxStore
 from storage.reminders import ReminderStore
 from storage.subscriptions import SubscriptionStore
@@ -216,7 +216,7 @@ async def _post_init(app: BotApp) -> None:
     settings = services.settings
     db = await Database.open(settings.database)
     try:
-        applied = await migrate(db)
+        applied = await migrate_database(db, settings)
         if applied:
             log.info("Applied migrations: %s", ", ".join(applied))
         stores = Stores(

@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
+from bot.backup_cli import migrate_database
 from bot.domain.account import Passwords, normalize_email
 from bot.domain.clock import SystemClock
 from bot.i18n import translator
 from storage.db import Database
 from storage.members import MemberImportError, MemberStore, parse_members_csv
-from storage.migrations import migrate
 
 if TYPE_CHECKING:
     import argparse
@@ -80,7 +80,7 @@ async def run(
     stdin, out, err = stdin or sys.stdin, out or sys.stdout, err or sys.stderr
     db = await Database.open(settings.database)
     try:
-        await migrate(db)
+        await migrate_database(db, settings)
         store = MemberStore(db, passwords=Passwords(settings.hash_cost))
         commands: dict[str, Callable[[], Awaitable[int]]] = {
             "import": lambda: _import(store, args.file, out, err, sync=args.sync),

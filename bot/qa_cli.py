@@ -169,13 +169,13 @@ async def _catalog(settings: Settings, *, bundled: bool) -> Catalog:
 
     if bundled or not settings.database.is_file():
         return bundled_catalog(include_demo=bundled)
+    from bot.backup_cli import migrate_database
     from storage.catalog import CatalogStore
     from storage.db import Database
-    from storage.migrations import migrate
 
     db = await Database.open(settings.database)
     try:
-        await migrate(db)
+        await migrate_database(db, settings)
         store = CatalogStore(db)
         if await store.is_empty():
             return bundled_catalog(include_demo=False)
@@ -186,14 +186,14 @@ async def _catalog(settings: Settings, *, bundled: bool) -> Catalog:
 
 async def _unanswered(settings: Settings, days: int, out: TextIO) -> int:
     """Print the unanswered messages of the last ``days`` days, newest first."""
+    from bot.backup_cli import migrate_database
     from storage.db import Database
-    from storage.migrations import migrate
     from storage.unanswered import UnansweredStore
 
     tr = translator()
     db = await Database.open(settings.database)
     try:
-        await migrate(db)
+        await migrate_database(db, settings)
         entries = await UnansweredStore(db).latest(now=datetime.now(UTC), limit=None, days=days)
     finally:
         await db.close()

@@ -215,6 +215,7 @@ async def _post_init(app: BotApp) -> None:
     services = services_of(app)
     settings = services.settings
     db = await Database.open(settings.database)
+    services.opening = db
     try:
         applied = await migrate_database(db, settings)
         if applied:
@@ -267,6 +268,7 @@ async def _post_init(app: BotApp) -> None:
         metrics=services.metrics,
     )
     services.attach(stores, dispatcher, broadcaster)
+    services.opening = None
     _start_accounts(services)
     schedule_jobs(app)
     await set_command_menu(app)
@@ -291,6 +293,10 @@ async def _post_shutdown(app: BotApp) -> None:
     if stores is not None:
         stores.members.close()
         await stores.db.close()
+    elif (opening := services_of(app).opening) is not None:
+        # Stopped during post_init (SIGTERM at start-up): close what it had opened.
+        services_of(app).opening = None
+        await opening.close()
 
 
 async def start_listener(app: BotApp) -> None:

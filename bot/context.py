@@ -79,6 +79,10 @@ class Services:
     # stop it (run_polling's stop_running; ``running`` for tests has its own).
     exit_code: int | None = None
     stop_app: Callable[[], None] | None = field(default=None, repr=False)
+    # The database while post_init opens it: a stop signal during post_init leaves that task
+    # unfinished, and post_shutdown must still close it (an open aiosqlite thread would keep
+    # the process from exiting).
+    opening: Database | None = field(default=None, repr=False)
     # Set in post_init when SMTP is configured: the HMAC key and the mail queue.
     keyring: Keyring | None = field(default=None, repr=False)
     mail: MailQueue | None = field(default=None, repr=False)

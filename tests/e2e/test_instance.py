@@ -100,9 +100,14 @@ async def test_second_run_is_refused(tmp_path: Path) -> None:
             await first.wait()
         assert first.returncode == 0
         # The lock went with the process: the next run may start.
+        polls = sum(c.method == "getUpdates" for c in sandbox.calls)
         third = await bot_command(sandbox, database, tmp_path, "run")
         try:
             await wait_for(lambda: lock.read_text().strip() == str(third.pid), "the third lock")
+            await wait_for(
+                lambda: sum(c.method == "getUpdates" for c in sandbox.calls) > polls,
+                "the third bot polling",
+            )
         finally:
             third.terminate()
             await third.wait()

@@ -476,5 +476,29 @@ class Updates:
         }
         return Update.de_json({"update_id": update_id, "callback_query": query}, self.bot)
 
+    def bot_status(self, chat_id: int, user_id: int, old: str, new: str) -> Update:
+        """Return the update telling that ``user_id`` changed the bot's status in a chat.
+
+        ``old`` and ``new`` are statuses without extra rights: "member", "left", "kicked"
+        (a private chat's "kicked" is the person blocking the bot).
+        """
+        bot = self.request.bot_user()
+
+        def member(status: str) -> dict[str, Any]:
+            return {
+                "status": status,
+                "user": bot,
+                **({"until_date": 0} if status == "kicked" else {}),
+            }
+
+        change = {
+            "chat": self.request.chats[chat_id],
+            "from": self.request.users[user_id],
+            "date": DATE,
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
+        }
+        return self._update({"my_chat_member": change})
+
     def _update(self, payload: dict[str, Any]) -> Update:
         return Update.de_json({"update_id": next(self._update_ids), **payload}, self.bot)

@@ -94,3 +94,52 @@ async def test_unknown_command_in_a_private_chat_is_answered(person: Person) -> 
         reply.plain
         == "Diesen Befehl kenne ich nicht. Senden Sie /hilfe, um zu sehen, was ich kann."
     )
+
+
+async def test_added_to_a_group_it_greets_once(fast: Harness) -> None:
+    """Added to a group, the bot says what it does there and how to address it."""
+    admin, _member = a_group(fast)
+    calls = await fast.process(fast.updates.bot_status(GROUP, admin.user_id, "left", "member"))
+    (greeting,) = shown(calls)
+    assert greeting.chat_id == GROUP
+    assert greeting.plain.startswith("Guten Tag! Ich bin der Assistent des IT Bündnis BW.")
+    assert f"@{BOT_USERNAME}" in greeting.plain
+    assert "/abo" in greeting.plain
+    # A status change that is no joining (member to member) greets nobody.
+    again = await fast.process(fast.updates.bot_status(GROUP, admin.user_id, "member", "member"))
+    assert shown(again) == []
+
+
+async def test_removed_from_a_group_its_subscriptions_end(fast: Harness) -> None:
+    """Removed from the group, the bot forgets the group's subscriptions at once."""
+    admin, _member = a_group(fast)
+    (panel,) = await admin.say("/abo", chat_id=GROUP)
+    await admin.press("Alle Netzwerktreffen", panel)
+    assert group_topics(fast) == [("meetings", "")]
+    calls = await fast.process(fast.updates.bot_status(GROUP, admin.user_id, "member", "left"))
+    assert shown(calls) == []
+    assert group_topics(fast) == []
+
+
+async def test_a_person_blocking_the_bot_is_recorded(fast: Harness, person: Person) -> None:
+    """Blocking marks the subscriber blocked; unblocking makes them active again."""
+    (panel,) = await person.say("/abo")
+    await person.press("Alle Netzwerktreffen", panel)
+    await fast.process(fast.updates.bot_status(MEMBER, MEMBER, "member", "kicked"))
+    assert fast.rows("SELECT status FROM subscribers WHERE chat_id = ?", MEMBER) == [("blocked",)]
+    await fast.process(fast.updates.bot_status(MEMBER, MEMBER, "kicked", "member"))
+    assert fast.rows("SELECT status FROM subscribers WHERE chat_id = ?", MEMBER) == [("active",)]
+
+
+async def test_a_group_becoming_a_supergroup_keeps_its_subscriptions(fast: Harness) -> None:
+    """The migration service message moves the group's subscriptions to the new chat id."""
+    admin, _member = a_group(fast)
+    (panel,) = await admin.say("/abo", chat_id=GROUP)
+    await admin.press("Alle Netzwerktreffen", panel)
+    supergroup = GROUP * 1000
+    update = fast.updates.message(admin.user_id, chat_id=GROUP, migrate_to_chat_id=supergroup)
+    assert shown(await fast.process(update)) == []
+    assert group_topics(fast) == []
+    assert fast.rows("SELECT topic FROM subscriptions WHERE chat_id = ?", supergroup) == [
+        ("meetings",)
+    ]

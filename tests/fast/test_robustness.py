@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.sandbox.formatting import finalize_text, parse_html
-from tests.fast.conftest import answers, shown
+from tests.fast.conftest import GROUP, answers, shown
+from tests.fast.fakes import BOT_USERNAME
 
 if TYPE_CHECKING:
     from tests.fast.conftest import Harness, Person
@@ -176,3 +177,19 @@ async def test_a_long_429_on_a_reply_gives_up_without_an_apology(
     assert [c.status for c in fast.request.of("sendMessage")] == [429]
     (error,) = logged_errors(errors)
     assert "Erika" not in error
+
+
+@HYPOTHESIS
+@given(text=st.text(min_size=1, max_size=300).filter(lambda s: s.strip() != ""))
+async def test_any_text_in_a_group_is_left_alone_unless_addressed(
+    fast: Harness, person: Person, text: str
+) -> None:
+    """In a group, members' talk gets no answer; addressed to the bot, a valid one."""
+    fast.updates.group(GROUP)
+    if f"@{BOT_USERNAME}".lower() not in text.lower() and not text.startswith("/"):
+        assert await person.say(text, chat_id=GROUP) == []
+    replies = await person.say(f"@{BOT_USERNAME} {text}", chat_id=GROUP)
+    assert replies, text
+    for reply in replies:
+        valid_reply(reply)
+        assert reply.plain != APOLOGY

@@ -145,6 +145,13 @@ async def delete_chat_rows(db: Database, chat_id: int) -> int:
     return await db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
 
 
+async def move_chat_rows(db: Database, old: int, new: int) -> int:
+    """Give a chat's pending rows its new id (a group became a supergroup), in a transaction."""
+    return await db.execute(
+        "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", (new, old)
+    )
+
+
 def _item(row: Any) -> OutboxItem:
     return OutboxItem(
         id=int(row["id"]),

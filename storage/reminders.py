@@ -305,6 +305,20 @@ async def delete_chat_rows(db: Database, chat_id: int) -> int:
     return await db.execute("DELETE FROM reminders WHERE chat_id = ?", (chat_id,))
 
 
+async def delete_pending_rows(db: Database, chat_id: int) -> int:
+    """Delete a chat's pending reminder rows, inside the caller's transaction."""
+    return await db.execute(
+        "DELETE FROM reminders WHERE chat_id = ? AND status = 'pending'", (chat_id,)
+    )
+
+
+async def move_chat_rows(db: Database, old: int, new: int) -> int:
+    """Give a chat's reminder rows its new id (a group became a supergroup), in a transaction."""
+    return await db.execute(
+        "UPDATE OR IGNORE reminders SET chat_id = ? WHERE chat_id = ?", (new, old)
+    )
+
+
 async def load_events(db: Database, ids: Collection[str] | None = None) -> dict[str, Event]:
     """Return events by id for planning (all, or those in ``ids``), hosts included."""
     if ids is None:

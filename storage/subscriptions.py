@@ -37,6 +37,8 @@ from bot.domain.schedule import (
     quiet_from_columns,
     quiet_to_columns,
 )
+from storage import outbox as outbox_rows
+from storage import reminders as reminder_rows
 from storage.codecs import utc_text
 from storage.errors import StorageError
 from storage.outbox import skip_pending
@@ -93,9 +95,7 @@ SQL_COUNT_ACTIVE: Final = """
 SELECT COUNT(*) FROM subscribers AS s
 WHERE s.status = 'active' AND EXISTS (SELECT 1 FROM subscriptions AS x WHERE x.chat_id = s.chat_id)
 """
-SQL_DELETE_PENDING: Final = "DELETE FROM reminders WHERE chat_id = ? AND status = 'pending'"
 SQL_DELETE_SUBSCRIBER: Final = "DELETE FROM subscribers WHERE chat_id = ?"
-SQL_DELETE_OUTBOX: Final = "DELETE FROM outbox WHERE chat_id = ?"
 SQL_CONNECT_CHANNEL: Final = """
 INSERT INTO channels (chat_id, title, username, connected_by, connected_at)
 VALUES (:chat_id, :title, :username, :by, :now)
@@ -109,9 +109,6 @@ FROM subscribers WHERE chat_id = :old"""
 SQL_MOVE_SUBSCRIPTIONS: Final = (
     "UPDATE OR IGNORE subscriptions SET chat_id = :new WHERE chat_id = :old"
 )
-SQL_MOVE_REMINDERS: Final = "UPDATE OR IGNORE reminders SET chat_id = :new WHERE chat_id = :old"
-SQL_MOVE_OUTBOX: Final = """
-UPDATE outbox SET chat_id = :new WHERE chat_id = :old AND status = 'pending'"""
 SQL_CHANNEL: Final = "SELECT * FROM channels WHERE chat_id = ?"
 SQL_CHANNELS: Final = "SELECT * FROM channels ORDER BY title COLLATE NOCASE, chat_id"
 
@@ -342,7 +339,7 @@ class SubscriptionStore:
             params = {"chat_id": chat_id, "status": "active", "blocked_at": None}
             if await self._db.execute(SQL_SET_STATUS, {**params, "now": utc_text(now)}) == 0:
                 return False
-            await self._db.execute(SQL_DELETE_PENDING, (chat_id,))
+            await reminder_rows.delete_pending_rows(self._db, chat_id)
             await plan_subscriber(self._db, chat_id, now=now, tz=self._tz)
             return True
 
@@ -369,8 +366,8 @@ class SubscriptionStore:
                 return False
             await self._db.execute(SQL_MOVE_SUBSCRIBER, params)
             await self._db.execute(SQL_MOVE_SUBSCRIPTIONS, params)
-            await self._db.execute(SQL_MOVE_REMINDERS, params)
-            await self._db.execute(SQL_MOVE_OUTBOX, params)
+            await reminder_rows.move_chat_rows(self._db, old, new)
+            await outbox_rows.move_chat_rows(self._db, old, new)
             await self._db.execute(SQL_DELETE_SUBSCRIBER, (old,))
             await plan_subscriber(self._db, new, now=now, tz=self._tz)
             return True
@@ -406,7 +403,7 @@ class SubscriptionStore:
     async def delete_chat(self, chat_id: int) -> bool:
         """Delete everything stored about a chat (subscriptions, reminders, outbox rows)."""
         async with self._db.transaction():
-            await self._db.execute(SQL_DELETE_OUTBOX, (chat_id,))
+            await outbox_rows.delete_chat_rows(self._db, chat_id)
             return await self._db.execute(SQL_DELETE_SUBSCRIBER, (chat_id,)) == 1
 
     # --- inside a transaction --------------------------------------------------------------

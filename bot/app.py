@@ -42,6 +42,7 @@ from bot.logs import protect_secret, protect_secrets, quiet_noisy_loggers
 from bot.updates import PerChatUpdateProcessor
 from bot.views.commands import GROUP_COMMANDS, MEMBER_COMMANDS
 from bot.web import webhook
+from bot.web.calendar import CalendarRoutes
 from bot.web.health import HealthRoutes, PulseRequest
 from bot.web.metrics import MetricsRoutes
 from bot.web.server import Listener
@@ -312,6 +313,7 @@ async def start_listener(app: BotApp) -> None:
     routes = [
         *HealthRoutes(app, services.pulse).routes(),
         *MetricsRoutes(app).routes(),
+        *CalendarRoutes(app).routes(),
     ]
     secret = None
     if settings.webhook is not None:

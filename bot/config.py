@@ -95,6 +95,7 @@ VARIABLES: Final = frozenset(
         "PRIVACY_CONTACT",
         "HTTP",
         "WEBHOOK_URL",
+        "PUBLIC_URL",
         "DIRECTORY",
         "LDAP_URL",
         "LDAP_BIND_DN",
@@ -253,6 +254,9 @@ class Settings:
     http: HttpSettings | None = None
     # Webhook mode (NETZWERKBOT_WEBHOOK_URL); None: long polling.
     webhook: WebhookSettings | None = None
+    # Where the listener is reachable from outside (NETZWERKBOT_PUBLIC_URL), without a trailing
+    # slash; None: the calendar feeds are not offered in the chat.
+    public_url: str | None = None
 
     @classmethod
     def from_env(
@@ -306,6 +310,7 @@ class Settings:
             privacy_contact=get("PRIVACY_CONTACT") or None,
             http=(http := _http(get("HTTP"))),
             webhook=_webhook(get("WEBHOOK_URL"), env.secret("WEBHOOK_SECRET"), http),
+            public_url=_public_url(get("PUBLIC_URL"), http),
             **_directory(get),
         )
 
@@ -492,6 +497,36 @@ def _webhook(url: str, secret: str, http: HttpSettings | None) -> WebhookSetting
             N_("is required with NETZWERKBOT_WEBHOOK_URL: the listener that takes the updates"),
         )
     return WebhookSettings(url=url, secret=secret or None)
+
+
+def _public_url(url: str, http: HttpSettings | None) -> str | None:
+    """Read NETZWERKBOT_PUBLIC_URL: the listener's public base URL (the calendar feeds)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            "NETZWERKBOT_PUBLIC_URL",
+            N_("expected the public HTTPS address of the listener, got {value!r}"),
+            value=url,
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            "NETZWERKBOT_PUBLIC_URL",
+            N_("must be an HTTPS URL (HTTP only on the loopback address), got {value!r}"),
+            value=url,
+        )
+    if http is None:
+        raise ConfigError(
+            "NETZWERKBOT_HTTP",
+            N_("is required with NETZWERKBOT_PUBLIC_URL: the listener that serves the feeds"),
+        )
+    return url.rstrip("/")
 
 
 def _is_loopback(host: str) -> bool:

@@ -134,6 +134,7 @@ class Services:
             tz=self.settings.timezone,
             now=self.clock.now(),
             features=self.features,
+            public_url=self.settings.public_url,
         )
 
     def attach(

@@ -1,4 +1,4 @@
-"""/termine and /treffen: upcoming and past meetings, event cards, and .ics files."""
+"""/termine, /treffen, /kalender: meetings, event cards, .ics files and calendar feeds."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.ics import event_to_ics
 from bot.views import catalog
+from bot.views.calendar import calendar_reply
 from bot.views.callbacks import EVENT_ICS, EVENT_SHOW, EVENTS_PAST, EVENTS_UPCOMING
 from handlers.respond import send_replies, show_in_place
 
@@ -33,6 +34,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     return [
         CommandHandler("termine", list_upcoming),
         CommandHandler("treffen", show_next_event),
+        CommandHandler("kalender", show_calendars),
         CallbackQueryHandler(show_event_page, pattern=rf"^{re.escape(EVENTS_UPCOMING)}{PAGE}$"),
         CallbackQueryHandler(show_event_page, pattern=rf"^{re.escape(EVENTS_PAST)}{PAGE}$"),
         CallbackQueryHandler(show_event, pattern=rf"^{re.escape(EVENT_SHOW)}{EVENT_ID}$"),
@@ -49,6 +51,11 @@ async def list_upcoming(update: Update, context: BotContext) -> None:
 async def show_next_event(update: Update, context: BotContext) -> None:
     """Show the next meeting."""
     await send_replies(update, [catalog.next_event_reply(await context.render_context())])
+
+
+async def show_calendars(update: Update, context: BotContext) -> None:
+    """Give the calendar feeds' webcal:// links (or say that there are none here)."""
+    await send_replies(update, [calendar_reply(await context.render_context())])
 
 
 async def show_event_page(update: Update, context: BotContext) -> None:
@@ -91,6 +98,7 @@ async def send_ics(update: Update, context: BotContext) -> None:
         event,
         ctx.catalog,
         now=ctx.now,
+        version=await context.services.catalog.version(event.id),
         fictional_note=_("Note: this is an invented demo event."),
         tz=ctx.tz,
     )

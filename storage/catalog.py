@@ -26,6 +26,7 @@ from bot.domain.models import (
     Coordinator,
     Event,
     EventChange,
+    EventVersion,
     Faq,
     Funding,
     FundingLine,
@@ -41,7 +42,7 @@ from bot.domain.models import (
 )
 from bot.domain.text import N_
 from storage.admins import write_audit
-from storage.codecs import event_from_row, opt_date, str_tuple
+from storage.codecs import event_from_row, opt_date, parse_utc, str_tuple, utc_text
 from storage.errors import StorageError
 from storage.importer import (
     DataFile,
@@ -145,13 +146,13 @@ SQL_INSERT_NETWORK_SOURCE: Final = (
 SQL_UPSERT_EVENT: Final = """
 INSERT INTO events (
     id, fictional, kind, number, title, subtitle, description, status, date, date_known,
-    date_text, starts_at, ends_at, city, region, venue, venue_note, host_note, audience,
-    speakers_note, regions_present, outcomes, created_by, created_at
+    date_text, starts_at, ends_at, city, region, venue, venue_note, latitude, longitude,
+    host_note, audience, speakers_note, regions_present, outcomes, created_by, created_at
 ) VALUES (
     :id, :fictional, :kind, :number, :title, :subtitle, :description, :status, :date,
     :date_known, :date_text, :starts_at, :ends_at, :city, :region, :venue, :venue_note,
-    :host_note, :audience, :speakers_note, :regions_present, :outcomes, :created_by,
-    :created_at
+    :latitude, :longitude, :host_note, :audience, :speakers_note, :regions_present,
+    :outcomes, :created_by, :created_at
 )
 ON CONFLICT (id) DO UPDATE SET
     fictional = excluded.fictional, kind = excluded.kind, number = excluded.number,
@@ -159,10 +160,20 @@ ON CONFLICT (id) DO UPDATE SET
     status = excluded.status, date = excluded.date, date_known = excluded.date_known,
     date_text = excluded.date_text, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
     city = excluded.city, region = excluded.region, venue = excluded.venue,
-    venue_note = excluded.venue_note, host_note = excluded.host_note,
+    venue_note = excluded.venue_note, latitude = excluded.latitude,
+    longitude = excluded.longitude, host_note = excluded.host_note,
     audience = excluded.audience, speakers_note = excluded.speakers_note,
     regions_present = excluded.regions_present, outcomes = excluded.outcomes,
     created_by = excluded.created_by, created_at = excluded.created_at"""
+# Every write that changes an event raises its SEQUENCE (a new event starts at 0).
+SQL_BUMP_VERSION: Final = """
+INSERT INTO event_versions (event_id, sequence, modified_at) VALUES (?, 0, ?)
+ON CONFLICT (event_id) DO UPDATE SET
+    sequence = sequence + 1, modified_at = excluded.modified_at"""
+SQL_VERSIONS: Final = "SELECT event_id, sequence, modified_at FROM event_versions"
+SQL_VERSION: Final = (
+    "SELECT event_id, sequence, modified_at FROM event_versions WHERE event_id = ?"
+)
 SQL_DELETE_EVENT_HOSTS: Final = "DELETE FROM event_hosts WHERE event_id = ?"
 SQL_INSERT_EVENT_HOST: Final = (
     "INSERT INTO event_hosts (event_id, position, name, network_slug) VALUES (?, ?, ?, ?)"
@@ -354,6 +365,17 @@ class CatalogStore:
         """Import the bundled data files (first start on an empty database)."""
         return await self.upsert_all(parse_bundled(include_demo=include_demo), now=now, tz=tz)
 
+    async def versions(self) -> dict[str, EventVersion]:
+        """Return every event's version (SEQUENCE, LAST-MODIFIED) by event id."""
+        return {
+            str(row["event_id"]): _version(row) for row in await self._db.fetchall(SQL_VERSIONS)
+        }
+
+    async def version(self, event_id: str) -> EventVersion | None:
+        """Return one event's version, or None for an unknown event."""
+        row = await self._db.fetchone(SQL_VERSION, (event_id,))
+        return None if row is None else _version(row)
+
     async def add_event(
         self, event: Event, *, actor: int | None, now: datetime, tz: ZoneInfo
     ) -> Event:
@@ -401,6 +423,15 @@ class CatalogStore:
 
 
 # --- reading -----------------------------------------------------------------------------
+
+
+def _version(row: sqlite3.Row) -> EventVersion:
+    return EventVersion(sequence=int(row["sequence"]), modified_at=parse_utc(row["modified_at"]))
+
+
+async def bump_version(db: Database, event_id: str, *, now: datetime) -> None:
+    """Record a change of the event (inside the caller's transaction)."""
+    await db.execute(SQL_BUMP_VERSION, (event_id, utc_text(now)))
 
 
 def _grouped(rows: Iterable[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]:
@@ -627,8 +658,8 @@ def _event_change(old: Event, new: Event) -> EventChange:
         date=(old.date, old.date_known, old.date_text)
         != (new.date, new.date_known, new.date_text),
         time=(old.start, old.end) != (new.start, new.end),
-        place=(old.city, old.region, old.venue, old.venue_note)
-        != (new.city, new.region, new.venue, new.venue_note),
+        place=(old.city, old.region, old.venue, old.venue_note, old.latitude, old.longitude)
+        != (new.city, new.region, new.venue, new.venue_note, new.latitude, new.longitude),
         status=old.status != new.status,
     )
 
@@ -745,6 +776,7 @@ async def _write_event(
 ) -> None:
     """Write one imported event inside the caller's transaction and plan its first batch."""
     await db.execute(SQL_UPSERT_EVENT, _event_params(event))
+    await bump_version(db, event.id, now=now)
     await db.execute(SQL_DELETE_EVENT_HOSTS, (event.id,))
     await db.executemany(
         SQL_INSERT_EVENT_HOST,
@@ -787,6 +819,8 @@ def _event_params(event: Event) -> dict[str, object]:
         "region": event.region,
         "venue": event.venue,
         "venue_note": event.venue_note,
+        "latitude": event.latitude,
+        "longitude": event.longitude,
         "host_note": event.host_note,
         "audience": event.audience,
         "speakers_note": event.speakers_note,
@@ -995,6 +1029,7 @@ async def _add_event(
             created_at=now.astimezone(UTC),
         )
         await db.execute(SQL_UPSERT_EVENT, _event_params(new))
+        await bump_version(db, new.id, now=now)
         await db.executemany(
             SQL_INSERT_EVENT_HOST,
             [(new.id, i, h.name, h.network) for i, h in enumerate(new.hosts)],
@@ -1037,6 +1072,7 @@ async def _update_event(
             SQL_UPDATE_EVENT_FIELDS,
             {key: params[key] for key in (*UPDATE_KEYS, "id")},
         )
+        await bump_version(db, new.id, now=now)
         change = _event_change(old, new)
         await plan_event(db, new, now=now, tz=tz, change=change, previous=old, batch=PLAN_BATCH)
         detail = {"event_id": new.id, "fields": fields}
@@ -1058,6 +1094,7 @@ async def _cancel_event(
         old = await _upcoming_event(db, event_id, now=now, tz=tz)
         new = dataclasses.replace(old, status="cancelled")
         await db.execute(SQL_CANCEL_EVENT, (event_id,))
+        await bump_version(db, event_id, now=now)
         change = EventChange(id=event_id, status=True)
         await plan_event(db, new, now=now, tz=tz, change=change, previous=old, batch=PLAN_BATCH)
         await write_audit(db, actor, AUDIT_MEETING_CANCELLED, {"event_id": event_id}, now=now)

@@ -71,6 +71,8 @@ def event_from_row(
         region=row["region"],
         venue=row["venue"],
         venue_note=row["venue_note"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
         hosts=tuple(hosts),
         host_note=row["host_note"],
         audience=row["audience"],

@@ -197,6 +197,8 @@ EVENT_KEYS: Final = (
     "region",
     "venue",
     "venue_note",
+    "latitude",
+    "longitude",
     "hosts",
     "host_note",
     "audience",
@@ -207,6 +209,9 @@ EVENT_KEYS: Final = (
     "sources",
 )
 HOST_KEYS: Final = ("name", "network")
+# Coordinates in degrees (WGS 84, as OpenStreetMap and Telegram's sendVenue use them).
+LATITUDE_MAX: Final = 90.0
+LONGITUDE_MAX: Final = 180.0
 PROGRAMME_ITEM_KEYS: Final = ("kind", "title", "speaker", "summary")
 FAQ_KEYS: Final = ("id", "question", "answer", "about_bot", "sources")
 
@@ -390,6 +395,17 @@ class _Entry:
     def opt_integer(self, key: str) -> int | None:
         """Return an optional integer."""
         return self.integer(key) if key in self.table else None
+
+    def opt_degrees(self, key: str, limit: float) -> float | None:
+        """Return optional coordinates in degrees (a float or integer within ±``limit``)."""
+        if key not in self.table:
+            return None
+        value = self.table[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(key, PROBLEM_TYPE, expected="float", found=_toml_type(value))
+        if not -limit <= value <= limit:
+            self.fail(key, PROBLEM_NOT_ALLOWED, value=str(value), allowed=f"-{limit:g}..{limit:g}")
+        return float(value)
 
     def boolean(self, key: str, default: bool | None = None) -> bool:
         """Return a boolean; required unless a default is given."""
@@ -778,6 +794,12 @@ def _parse_event(parser: _Parser, label: str, table: object) -> Event:
         e.fail("sources", PROBLEM_ABSENT_WHEN, condition="fictional = true")
     if not fictional and not e.has("sources"):
         e.fail("sources", PROBLEM_REQUIRED_WHEN, condition="fictional = false")
+    latitude = e.opt_degrees("latitude", LATITUDE_MAX)
+    longitude = e.opt_degrees("longitude", LONGITUDE_MAX)
+    if (latitude is None) != (longitude is None):
+        missing = "longitude" if longitude is None else "latitude"
+        present = "latitude" if longitude is None else "longitude"
+        e.fail(missing, PROBLEM_REQUIRED_WHEN, condition=f"{present} is given")
     hosts: list[Host] = []
     for index, raw in enumerate(e.tables("hosts")):
         host = parser.entry(f"{label}.hosts[{index}]", raw, HOST_KEYS)
@@ -819,6 +841,8 @@ def _parse_event(parser: _Parser, label: str, table: object) -> Event:
         region=e.opt_text("region"),
         venue=e.opt_text("venue"),
         venue_note=e.opt_text("venue_note"),
+        latitude=latitude,
+        longitude=longitude,
         hosts=tuple(hosts),
         host_note=e.opt_text("host_note"),
         audience=e.opt_text("audience"),

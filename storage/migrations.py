@@ -523,6 +523,45 @@ LEASES: Final = Migration(
     ),
 )
 
+# Calendar feeds, places and "Ich komme" (issue 12).
+# ``event_versions``: every event's SEQUENCE and LAST-MODIFIED for the calendar feeds; every
+# write that changes an event (the admins' dialogs, ``netzwerkbot events``, an import) raises
+# the sequence in the same transaction (storage.catalog). Existing events start at 0.
+# ``events.latitude``/``longitude``: optional coordinates of the venue ("Auf der Karte").
+# ``attendance``: who said "Ich komme" to which meeting; the first name only when the person
+# chose to share it (storage.attendance is the one store that writes it).
+CAL_FEEDS_PLACES_ATTENDANCE: Final = Migration(
+    "0014_cal_feeds_places_attendance",
+    (
+        """
+        CREATE TABLE event_versions (
+            event_id TEXT PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+            sequence INTEGER NOT NULL DEFAULT 0 CHECK (sequence >= 0),
+            modified_at TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """
+        INSERT INTO event_versions (event_id, sequence, modified_at)
+        SELECT id, 0, COALESCE(created_at, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'))
+        FROM events""",
+        """
+        ALTER TABLE events ADD COLUMN latitude REAL
+            CHECK (latitude IS NULL OR latitude BETWEEN -90 AND 90)""",
+        """
+        ALTER TABLE events ADD COLUMN longitude REAL
+            CHECK (longitude IS NULL OR longitude BETWEEN -180 AND 180)""",
+        """
+        CREATE TABLE attendance (
+            event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL CHECK (user_id > 0),
+            share_name INTEGER NOT NULL DEFAULT 0 CHECK (share_name IN (0, 1)),
+            first_name TEXT CHECK (share_name = 1 OR first_name IS NULL),
+            at TEXT NOT NULL,
+            PRIMARY KEY (event_id, user_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX attendance_user ON attendance (user_id)",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -535,6 +574,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     LDAP_DIRECTORY_LINKS,
     PLAN_QUEUE,
     LEASES,
+    CAL_FEEDS_PLACES_ATTENDANCE,
 )
 
 

@@ -182,6 +182,15 @@ def test_listener_and_webhook_are_read() -> None:
             "NETZWERKBOT_WEBHOOK_SECRET",
         ),
         ({"NETZWERKBOT_WEBHOOK_SECRET": "abc"}, "NETZWERKBOT_WEBHOOK_SECRET"),
+        (
+            {"NETZWERKBOT_HTTP": "127.0.0.1:8080", "NETZWERKBOT_PUBLIC_URL": "http://bot.org"},
+            "NETZWERKBOT_PUBLIC_URL",
+        ),
+        (
+            {"NETZWERKBOT_HTTP": "127.0.0.1:8080", "NETZWERKBOT_PUBLIC_URL": "webcal://bot.org"},
+            "NETZWERKBOT_PUBLIC_URL",
+        ),
+        ({"NETZWERKBOT_PUBLIC_URL": "https://bot.example.org"}, "NETZWERKBOT_HTTP"),
     ],
 )
 def test_bad_listener_and_webhook_values_name_the_variable(
@@ -194,6 +203,20 @@ def test_bad_listener_and_webhook_values_name_the_variable(
     line = caught.value.describe(translator().gettext)
     assert variable in line
     assert "not allowed!" not in line
+
+
+def test_public_url_is_read() -> None:
+    """The feeds' public base URL loses its trailing slash; http only on loopback."""
+    for url, expected in (
+        ("https://bot.example.org/", "https://bot.example.org"),
+        ("https://bot.example.org/netzwerkbot", "https://bot.example.org/netzwerkbot"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ):
+        settings = Settings.from_env(
+            {"NETZWERKBOT_HTTP": "127.0.0.1:0", "NETZWERKBOT_PUBLIC_URL": url}, env_file=None
+        )
+        assert settings.public_url == expected
+    assert Settings.from_env({}, env_file=None).public_url is None
 
 
 def test_http_webhook_only_on_loopback() -> None:

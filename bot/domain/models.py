@@ -117,6 +117,9 @@ class Event:
     region: str | None = None
     venue: str | None = None
     venue_note: str | None = None
+    # The venue's coordinates (WGS 84 degrees); both or neither.
+    latitude: float | None = None
+    longitude: float | None = None
     hosts: tuple[Host, ...] = ()
     host_note: str | None = None
     audience: str | None = None
@@ -153,6 +156,14 @@ class Event:
     def is_past(self, now: datetime, tz: ZoneInfo = DATA_TIMEZONE) -> bool:
         """Tell whether the event's known day lies before today."""
         return self.date is not None and self.date < now.astimezone(tz).date()
+
+
+@dataclass(frozen=True, slots=True)
+class EventVersion:
+    """How often an event changed and when last: SEQUENCE and LAST-MODIFIED in calendars."""
+
+    sequence: int
+    modified_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import html
 from typing import TYPE_CHECKING, Final
 
 from bot.views import callbacks
+from bot.views.calendar import subscribe_button
 from bot.views.commands import MEMBER_COMMANDS
 from bot.views.common import (
     RenderContext,
@@ -228,6 +229,8 @@ def event_buttons(ctx: RenderContext, event: Event) -> tuple[tuple[Button, ...],
     rows: list[tuple[Button, ...]] = []
     if event.date is not None:
         rows.append((Button(_(".ics file"), data=callbacks.event_ics(event.id)),))
+        if (subscribe := subscribe_button(ctx, event)) is not None:
+            rows.append((subscribe,))
     upcoming = event.is_upcoming(ctx.now, ctx.tz)
     if upcoming and FEATURE_SUBSCRIPTIONS in ctx.features:
         code = callbacks.event_code(event.id)

@@ -51,6 +51,8 @@ class RenderContext:
     tz: ZoneInfo
     now: datetime
     features: frozenset[str] = field(default_factory=frozenset)
+    # The public base URL of the calendar feeds (NETZWERKBOT_PUBLIC_URL); None: not offered.
+    public_url: str | None = None
 
 
 def shorten(text: str, limit: int) -> str:

@@ -71,8 +71,9 @@ def event_from_row(
         region=row["region"],
         venue=row["venue"],
         venue_note=row["venue_note"],
-        latitude=row["latitude"],
-        longitude=row["longitude"],
+        # Absent before migration 0012 (a database read while it is being upgraded).
+        latitude=row["latitude"] if "latitude" in row.keys() else None,  # noqa: SIM118
+        longitude=row["longitude"] if "longitude" in row.keys() else None,  # noqa: SIM118
         hosts=tuple(hosts),
         host_note=row["host_note"],
         audience=row["audience"],

@@ -34,6 +34,7 @@ from bot.delivery.mail import MailQueue, SmtpSender
 from bot.delivery.sender import SendBudget
 from bot.domain.account import FEATURE_ACCOUNT, Keyring, Passwords, load_key
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.retry import Outage
 from bot.domain.schedule import WEEKLY_PREVIEW_TIME
 from bot.http import AiohttpRequest
 from bot.i18n import translator
@@ -250,6 +251,7 @@ async def _post_init(app: BotApp) -> None:
     except BaseException:
         await db.close()
         raise
+    outage = Outage()  # one view of Telegram's health for reminders, notices and circulars
     dispatcher = Dispatcher(
         bot=app.bot,
         reminders=stores.reminders,
@@ -257,6 +259,8 @@ async def _post_init(app: BotApp) -> None:
         subscriptions=stores.subscriptions,
         render_context=partial(services.render_context, fresh=True),
         metrics=services.metrics,
+        clock=services.clock,
+        outage=outage,
     )
     broadcaster = Broadcaster(
         bot=app.bot,
@@ -264,6 +268,7 @@ async def _post_init(app: BotApp) -> None:
         outbox=stores.outbox,
         subscriptions=stores.subscriptions,
         clock=services.clock,
+        outage=outage,
         tr=services.tr,
         tz=settings.timezone,
         metrics=services.metrics,

@@ -148,12 +148,24 @@ UPDATE outbox SET status = 'skipped', last_error = :reason
 WHERE status = 'pending' AND broadcast_id IN (
     SELECT id FROM broadcasts WHERE status IN ('done', 'cancelled')
 )"""
+# Rows waiting for their next try after a transient failure count as 'waiting'; rows failed
+# because their patience ran out as 'gave_up'.
 SQL_COUNTS: Final = """
-SELECT status, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY status"""
+SELECT CASE
+        WHEN status = 'pending' AND first_failed_at IS NOT NULL THEN 'waiting'
+        WHEN status = 'failed' AND gave_up_at IS NOT NULL THEN 'gave_up'
+        ELSE status
+    END AS state, COUNT(*)
+FROM outbox WHERE broadcast_id = ? GROUP BY state"""
 SQL_ROWS: Final = """
 SELECT chat_id, status FROM outbox WHERE broadcast_id = ? AND kind = ? ORDER BY id"""
 SQL_PENDING: Final = """
-SELECT id, chat_id FROM outbox WHERE broadcast_id = ? AND status = 'pending'
+SELECT id, chat_id, attempts, first_failed_at FROM outbox
+WHERE broadcast_id = ? AND status = 'pending' AND due_at <= ?
+ORDER BY id LIMIT ?"""
+SQL_PENDING_ALL: Final = """
+SELECT id, chat_id, attempts, first_failed_at FROM outbox
+WHERE broadcast_id = ? AND status = 'pending'
 ORDER BY id LIMIT ?"""
 
 
@@ -167,6 +179,8 @@ class PendingRow:
 
     id: int
     chat_id: int
+    attempts: int = 0
+    first_failed_at: datetime | None = None  # the first transient failure, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,10 +265,18 @@ class BroadcastStore:
         rows = await self._db.fetchall(SQL_COUNTS, (broadcast_id,))
         return Counts(**{str(row[0]): int(row[1]) for row in rows})
 
-    async def pending(self, broadcast_id: int, *, limit: int = DEFAULT_BATCH) -> list[PendingRow]:
-        """Return the next pending rows of a broadcast, in snapshot order."""
-        rows = await self._db.fetchall(SQL_PENDING, (broadcast_id, limit))
-        return [PendingRow(int(row[0]), int(row[1])) for row in rows]
+    async def pending(
+        self, broadcast_id: int, *, now: datetime | None = None, limit: int = DEFAULT_BATCH
+    ) -> list[PendingRow]:
+        """Return the next pending rows of a broadcast, in snapshot order.
+
+        With ``now``, only rows due by then: not those waiting for a retry after a failure.
+        """
+        if now is None:
+            rows = await self._db.fetchall(SQL_PENDING_ALL, (broadcast_id, limit))
+        else:
+            rows = await self._db.fetchall(SQL_PENDING, (broadcast_id, utc_text(now), limit))
+        return [PendingRow(int(row[0]), int(row[1]), int(row[2]), _time(row[3])) for row in rows]
 
     async def params(self, audience: Audience) -> AudienceParams:
         """Return the audience predicate's parameters for sending (see :meth:`claim`)."""

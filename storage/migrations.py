@@ -562,6 +562,23 @@ CAL_FEEDS_PLACES_ATTENDANCE: Final = Migration(
     ),
 )
 
+# Transient failures (HTTP 5xx, network errors, timeouts before the request left) put a row
+# back with a growing delay instead of failing it (bot/domain/retry.py). A reminder's due_at
+# belongs to planning, so its next try is a column of its own; an outbox row's next try is its
+# due_at. `first_failed_at` starts an outbox row's 24 hours of patience; `gave_up_at` marks a
+# row failed because that patience ran out (the circular's report counts these apart).
+RETRY: Final = Migration(
+    "0015_retry",
+    (
+        "ALTER TABLE reminders ADD COLUMN next_attempt_at TEXT",
+        "ALTER TABLE outbox ADD COLUMN first_failed_at TEXT",
+        "ALTER TABLE outbox ADD COLUMN gave_up_at TEXT",
+        """
+        CREATE INDEX reminders_retry ON reminders (next_attempt_at)
+        WHERE next_attempt_at IS NOT NULL""",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -575,6 +592,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     PLAN_QUEUE,
     LEASES,
     CAL_FEEDS_PLACES_ATTENDANCE,
+    RETRY,
 )
 
 

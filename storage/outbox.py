@@ -6,8 +6,9 @@ renders in the recipient's language when it sends the row.
 
 A dispatcher reads :meth:`OutboxStore.due`, takes each row with :meth:`OutboxStore.claim`
 (``pending`` -> ``sending``, atomic, so two dispatchers never send one row), sends it and
-records the outcome (``sent``, ``blocked`` on a 403, ``failed``, or :meth:`release` for a
-retry). Rows of a blocked chat are not due. Broadcast rows (``broadcast_id`` set, see
+records the outcome (``sent``, ``blocked`` on a 403, ``failed``, :meth:`retry` after a
+transient failure, which makes the row due again later, or :meth:`give_up` when its patience
+has run out). Rows of a blocked chat are not due. Broadcast rows (``broadcast_id`` set, see
 :mod:`storage.broadcasts`) are not the dispatcher's: :meth:`OutboxStore.due` leaves them to the
 broadcast runner, which claims and marks them with the same statements.
 
@@ -48,7 +49,7 @@ INSERT OR IGNORE INTO outbox (chat_id, kind, payload, dedupe_key, status, due_at
 SELECT value, 'weekly', :payload, 'weekly:' || :week || ':' || value, 'pending', :now, :now
 FROM json_each(:chats)"""
 SQL_DUE: Final = """
-SELECT o.id, o.chat_id, o.kind, o.payload, o.due_at, o.attempts
+SELECT o.id, o.chat_id, o.kind, o.payload, o.due_at, o.attempts, o.first_failed_at
 FROM outbox AS o LEFT JOIN subscribers AS s ON s.chat_id = o.chat_id
 WHERE o.status = 'pending' AND o.due_at <= :now AND o.broadcast_id IS NULL
     AND COALESCE(s.status, 'active') = 'active'
@@ -67,6 +68,15 @@ SQL_RELEASE: Final = """
 UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = :error,
     due_at = COALESCE(:due_at, due_at)
 WHERE id = :id AND status = 'sending'"""
+# A transient failure: back to pending, due at the next try, the error kept (redacted).
+SQL_RETRY: Final = """
+UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = :error,
+    due_at = :due_at, first_failed_at = COALESCE(first_failed_at, :now)
+WHERE id = :id AND status = 'sending'"""
+SQL_GIVE_UP: Final = """
+UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = :error,
+    first_failed_at = COALESCE(first_failed_at, :now), gave_up_at = :now
+WHERE id = :id AND status = 'sending'"""
 SQL_SKIP_CHAT: Final = """
 UPDATE outbox SET status = 'skipped', last_error = :reason
 WHERE chat_id = :chat_id AND status = 'pending'"""
@@ -76,7 +86,7 @@ WHERE o.status = 'pending' AND o.broadcast_id IS NULL AND COALESCE(s.status, 'ac
   AND o.due_at > :after
 """
 SQL_FOR_CHAT: Final = """
-SELECT id, chat_id, kind, payload, due_at, attempts FROM outbox
+SELECT id, chat_id, kind, payload, due_at, attempts, first_failed_at FROM outbox
 WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id"""
 
 
@@ -90,6 +100,7 @@ class OutboxItem:
     payload: dict[str, Any]
     due_at: datetime
     attempts: int = 0
+    first_failed_at: datetime | None = None  # the first transient failure, if any
 
 
 def _dumps(payload: Mapping[str, Any]) -> str:
@@ -160,6 +171,9 @@ def _item(row: Any) -> OutboxItem:
         payload=json.loads(row["payload"]),
         due_at=parse_utc(row["due_at"]),
         attempts=int(row["attempts"]),
+        first_failed_at=None
+        if row["first_failed_at"] is None
+        else parse_utc(row["first_failed_at"]),
     )
 
 
@@ -243,6 +257,16 @@ class OutboxStore:
             "due_at": None if retry_at is None else utc_text(retry_at),
         }
         return await self._db.execute(SQL_RELEASE, params) == 1
+
+    async def retry(self, item_id: int, *, at: datetime, now: datetime, error: str) -> bool:
+        """Put a claimed row back after a transient failure, to be tried again at ``at``."""
+        params = {"id": item_id, "error": error, "due_at": utc_text(at), "now": utc_text(now)}
+        return await self._db.execute(SQL_RETRY, params) == 1
+
+    async def give_up(self, item_id: int, *, now: datetime, error: str) -> bool:
+        """Record that a claimed row failed transiently once too often: ``failed`` for good."""
+        params = {"id": item_id, "error": error, "now": utc_text(now)}
+        return await self._db.execute(SQL_GIVE_UP, params) == 1
 
     async def recover_in_flight(self) -> int:
         """Put rows no live process holds back to pending; return how many.

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time as time_
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -94,27 +94,38 @@ SQL_ROWS_OF_CHAT: Final = (
 SQL_INSERT: Final = """
 INSERT INTO reminders (event_id, chat_id, lead, due_at, status) VALUES (?, ?, ?, ?, 'pending')"""
 SQL_DELETE: Final = "DELETE FROM reminders WHERE id = ?"
-SQL_MOVE: Final = "UPDATE reminders SET due_at = ? WHERE id = ? AND status = 'pending'"
+# A moved reminder is a fresh one: a retry waiting for Telegram starts over.
+SQL_MOVE: Final = """
+UPDATE reminders SET due_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'pending'"""
 SQL_DROP: Final = (
     "UPDATE reminders SET status = 'dropped', last_error = ? WHERE id = ? AND status = 'pending'"
 )
 SQL_REVIVE: Final = """
 UPDATE reminders SET status = 'pending', due_at = ?, sent_at = NULL, attempts = 0,
-    last_error = NULL
+    last_error = NULL, next_attempt_at = NULL
 WHERE id = ? AND status IN ('sent', 'failed', 'dropped')"""
 
+# A row waiting for its next try after a transient failure is due once that time has come.
 SQL_DUE: Final = """
-SELECT r.id, r.event_id, r.chat_id, r.lead, r.due_at
+SELECT r.id, r.event_id, r.chat_id, r.lead, r.due_at, r.attempts
 FROM reminders AS r JOIN subscribers AS s ON s.chat_id = r.chat_id
 WHERE r.status = 'pending' AND r.due_at <= :now AND s.status = 'active'
     AND NOT EXISTS (SELECT 1 FROM plan_queue AS q WHERE q.event_id = r.event_id)
+    AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= :now)
 ORDER BY r.due_at, r.id
 LIMIT :limit"""
 SQL_NEXT_DUE: Final = """
-SELECT MIN(r.due_at) FROM reminders AS r JOIN subscribers AS s ON s.chat_id = r.chat_id
-WHERE r.status = 'pending' AND s.status = 'active' AND r.due_at > :after"""
+SELECT MIN(t) FROM (
+    SELECT MIN(r.due_at) AS t FROM reminders AS r JOIN subscribers AS s ON s.chat_id = r.chat_id
+    WHERE r.status = 'pending' AND s.status = 'active' AND r.due_at > :after
+        AND r.next_attempt_at IS NULL
+    UNION ALL
+    SELECT MIN(r.next_attempt_at) FROM reminders AS r
+    JOIN subscribers AS s ON s.chat_id = r.chat_id
+    WHERE r.status = 'pending' AND s.status = 'active' AND r.next_attempt_at > :after
+)"""
 SQL_PENDING_FOR: Final = """
-SELECT id, event_id, chat_id, lead, due_at FROM reminders
+SELECT id, event_id, chat_id, lead, due_at, attempts FROM reminders
 WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id"""
 SQL_CLAIM: Final = """
 UPDATE reminders SET status = 'sending', claimed_by = :owner, lease_until = :until
@@ -128,6 +139,10 @@ WHERE id = :id AND status IN ('pending', 'sending')"""
 SQL_MARK_FAILED: Final = """
 UPDATE reminders SET status = 'failed', attempts = attempts + 1, last_error = :error
 WHERE id = :id AND status IN ('pending', 'sending')"""
+SQL_RETRY: Final = """
+UPDATE reminders SET status = 'pending', attempts = attempts + 1, last_error = :error,
+    next_attempt_at = :at
+WHERE id = :id AND status = 'sending'"""
 SQL_RELEASE: Final = """
 UPDATE reminders SET status = 'pending', attempts = attempts + 1
 WHERE id = ? AND status = 'sending'"""
@@ -260,6 +275,7 @@ class DueReminder:
     chat_id: int
     lead: Lead
     due_at: datetime
+    attempts: int = field(default=0, compare=False)  # tries so far; not part of its identity
 
 
 @dataclass(frozen=True, slots=True)
@@ -735,6 +751,7 @@ def _due(row: sqlite3.Row) -> DueReminder:
         chat_id=int(row["chat_id"]),
         lead=Lead(row["lead"]),
         due_at=parse_utc(row["due_at"]),
+        attempts=int(row["attempts"]),
     )
 
 
@@ -742,7 +759,8 @@ class ReminderStore:
     """The reminders as the dispatcher sees them: what is due, and what became of it.
 
     A row goes ``pending`` -> ``sending`` (:meth:`claim`) -> ``sent`` / ``dropped`` /
-    ``failed``, or back to ``pending`` (:meth:`release`). A claim is a lease of this
+    ``failed``, or back to ``pending`` (:meth:`release`, or :meth:`retry` after a transient
+    failure: due again at its ``next_attempt_at``). A claim is a lease of this
     process (:mod:`storage.leases`); rows a crashed process left ``sending`` go back to
     ``pending`` once their lease is void (:meth:`recover_in_flight`): a crash between
     Telegram's answer and :meth:`mark_sent` repeats those few (at least once), while
@@ -776,6 +794,11 @@ class ReminderStore:
         """Record that a row cannot be sent; it is not retried."""
         params = {"id": reminder_id, "error": error}
         return await self._db.execute(SQL_MARK_FAILED, params) == 1
+
+    async def retry(self, reminder_id: int, *, at: datetime, error: str) -> bool:
+        """Put a claimed row back after a transient failure, to be tried again at ``at``."""
+        params = {"id": reminder_id, "error": error, "at": utc_text(at)}
+        return await self._db.execute(SQL_RETRY, params) == 1
 
     async def release(self, reminder_id: int) -> bool:
         """Put a claimed row back for a later try, counting the attempt."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 from telegram import Bot
-from telegram.error import RetryAfter, TimedOut
+from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import BaseRequest
 
@@ -515,26 +515,37 @@ async def test_push_blocked(
 async def test_push_bad_request_is_not_retried(
     ext_bot: ExtBot[str], telegram_: FakeTelegram
 ) -> None:
-    """Another 400 would come again: FAILED after one try."""
+    """Another 400 would come again: FAILED after one try, the error without its text."""
     telegram_.script[11] = [refusal(400, "Bad Request: can't parse entities")]
     result = await push(ext_bot, 11, REPLY)
-    assert result == PushResult(PushOutcome.FAILED, error="BadRequest: Can't parse entities")
+    assert result == PushResult(PushOutcome.FAILED, error="BadRequest at api.telegram.org")
     assert len(telegram_.sent) == 1
 
 
-async def test_push_retries_server_errors_with_backoff(
+async def test_push_server_error_is_for_a_later_try(
     ext_bot: ExtBot[str], telegram_: FakeTelegram, time_: FakeTime
 ) -> None:
-    """A 500 is retried after 1 s, then 2 s; after three tries the push FAILED."""
+    """A 500 is not retried inside the push (no worker waits through an outage): RETRY."""
     telegram_.script[11] = [refusal(500, "Internal Server Error")]
-    (result,) = await time_.run(push(ext_bot, 11, REPLY, sleep=time_.sleep))
-    assert result.outcome is PushOutcome.SENT
-    telegram_.script[12] = [refusal(500, "Internal Server Error")] * 3
-    time_.sleeps.clear()
-    (result,) = await time_.run(push(ext_bot, 12, REPLY, sleep=time_.sleep))
-    assert result == PushResult(PushOutcome.FAILED, error="NetworkError: Internal Server Error")
-    assert time_.sleeps == [1.0, 2.0]
-    assert len(telegram_.sent) == 5
+    result = await push(ext_bot, 11, REPLY)
+    assert result == PushResult(PushOutcome.RETRY, error="NetworkError at api.telegram.org")
+    assert len(telegram_.sent) == 1
+    assert time_.now == 0
+
+
+async def test_push_network_error_is_redacted(
+    ext_bot: ExtBot[str], telegram_: FakeTelegram
+) -> None:
+    """An aiohttp error's text carries the URL with the token; the stored error does not."""
+    url = f"https://api.telegram.org/bot{TOKEN}/sendMessage"
+    error = NetworkError(f"aiohttp.ClientOSError: Cannot write to {url}")
+    error.__cause__ = aiohttp.ClientOSError(104, f"Connection reset by peer ({url})")
+    telegram_.script[11] = [error]
+    result = await push(ext_bot, 11, REPLY)
+    assert result == PushResult(
+        PushOutcome.RETRY, error="NetworkError (aiohttp.ClientOSError) at api.telegram.org"
+    )
+    assert TOKEN.split(":")[1] not in repr(result)
 
 
 async def test_push_timeout_after_sending_is_unknown(
@@ -547,26 +558,29 @@ async def test_push_timeout_after_sending_is_unknown(
     assert len(telegram_.sent) == 1
 
 
-async def test_push_connect_timeout_is_retried(
-    ext_bot: ExtBot[str], telegram_: FakeTelegram, time_: FakeTime
+async def test_push_connect_timeout_is_for_a_later_try(
+    ext_bot: ExtBot[str], telegram_: FakeTelegram
 ) -> None:
-    """A timeout while connecting means nothing left: retried."""
+    """A timeout while connecting means nothing left: RETRY."""
     connect = TimedOut()
     connect.__cause__ = aiohttp.ConnectionTimeoutError("Connection timeout")
     telegram_.script[11] = [connect]
-    (result,) = await time_.run(push(ext_bot, 11, REPLY, sleep=time_.sleep))
-    assert result.outcome is PushOutcome.SENT
-    assert len(telegram_.sent) == 2
+    result = await push(ext_bot, 11, REPLY)
+    assert result == PushResult(
+        PushOutcome.RETRY, error="TimedOut (aiohttp.ConnectionTimeoutError) at api.telegram.org"
+    )
+    assert len(telegram_.sent) == 1
 
 
-async def test_push_flood_after_retries_failed(
+async def test_push_flood_after_retries_is_for_a_later_try(
     ext_bot: ExtBot[str], telegram_: FakeTelegram, time_: FakeTime
 ) -> None:
-    """429s beyond SendBudget's retries end as FAILED, after honouring each retry_after."""
+    """429s beyond SendBudget's retries end as RETRY with retry_after, after honouring each."""
     flood = (429, {"description": "Too Many Requests", "parameters": {"retry_after": 2}})
     telegram_.script[11] = [flood, flood]
     (result,) = await time_.run(push(ext_bot, 11, REPLY))
-    assert result.outcome is PushOutcome.FAILED
+    assert result.outcome is PushOutcome.RETRY
+    assert result.retry_after == 2.0
     assert time_.now == 2.0
     assert len(telegram_.sent) == 2
 

@@ -12,12 +12,21 @@ rows are ever ``sending``; after ``kill -9`` they go back to pending at start-up
 again (the only duplicates), and the drain resumes by itself where it stopped.
 
 Outcomes: sent; 403 or "chat not found" -> ``blocked`` and the subscriber is marked blocked;
-a timeout after the request left -> ``unknown``, never resent; a 429 that outlasts
-SendBudget's retries -> back to pending (SendBudget holds every push until ``retry_after``);
-other errors -> ``failed`` after push's bounded retries with backoff.
+a timeout after the request left -> ``unknown``, never resent; a transient failure (HTTP 5xx,
+a network error, a timeout before the request left, a 429 that outlasts SendBudget's retries)
+-> back to pending with a growing delay (:mod:`bot.domain.retry`) and its redacted error, until
+24 hours after the row's first failure (then ``failed``, counted as given up) or until the
+circular is cancelled (``skipped``); other refusals (a 400) -> ``failed``.
+
+Outages: after a transient failure the shared :class:`~bot.domain.retry.Outage` holds every new
+push until its delay has passed (5 s, 15 s, 1 min, 5 min, then 15 min while failures go on).
+A drain that meets a closed gate, or only rows whose next try lies ahead, ends with the circular
+still running and its status message saying that it waits for Telegram; the periodic wake-up
+(every 5 seconds) resumes it. No row is ever sent before its own delay has passed.
 
 Progress: one status message to the admin, edited at most every ``PROGRESS_INTERVAL``
-seconds, and at the end the report (delivered, blocked, failed, unknown, skipped, duration).
+seconds, and at the end the report (delivered, blocked, failed, given up, unknown, skipped,
+duration).
 """
 
 from __future__ import annotations
@@ -31,11 +40,13 @@ from typing import TYPE_CHECKING, Any, Final
 from telegram.error import BadRequest, TelegramError
 
 from bot.delivery.sender import INTERACTIVE, PushOutcome, push_content
+from bot.domain.retry import PATIENCE, Outage, next_attempt
 from bot.domain.tracebacks import describe_without_messages
 from bot.views.circulars import status_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from telegram.ext import ExtBot
@@ -70,6 +81,8 @@ class Broadcaster:
     metrics: Metrics | None = field(default=None, repr=False)
     progress_interval: float = PROGRESS_INTERVAL
     in_flight: int = MAX_IN_FLIGHT
+    # Shared with the reminder dispatcher: after a transient failure nobody sends until its delay.
+    outage: Outage = field(default_factory=Outage)
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
     _again: bool = field(default=False, repr=False)
     _stopping: bool = field(default=False, repr=False)
@@ -139,7 +152,10 @@ class Broadcaster:
         progress = asyncio.get_running_loop().create_task(self._progress(broadcast))
         try:
             while not self._stopping:
-                rows = await self.store.pending(broadcast.id, limit=BATCH)
+                if self.outage.closed(self.clock.now()):
+                    break  # the status message says it waits for Telegram; a wake resumes
+                # Rows waiting for their next try are not due yet; the circular stays running.
+                rows = await self.store.pending(broadcast.id, now=self.clock.now(), limit=BATCH)
                 if not rows:
                     break
                 queue = iter(rows)
@@ -173,8 +189,8 @@ class Broadcaster:
     ) -> bool:
         """Send rows from the shared queue one at a time; False once the broadcast halted."""
         for row in queue:  # one shared iterator: every row goes to one worker
-            if self._stopping:
-                return True
+            if self._stopping or self.outage.closed(self.clock.now()):
+                return True  # stopping, or Telegram failed a moment ago: the row stays pending
             claimed = await self.store.claim(row, audience)
             if claimed is None:
                 current = await self.store.get(broadcast.id)
@@ -188,9 +204,13 @@ class Broadcaster:
     async def _send(self, broadcast: Broadcast, row: PendingRow) -> None:
         result = await push_content(self.bot, row.chat_id, broadcast.content)
         now = self.clock.now()
-        if self.metrics is not None:
-            retried = result.outcome is PushOutcome.FAILED and result.retry_after is not None
-            self.metrics.push("circular", "retried" if retried else result.outcome.value)
+        if result.outcome is PushOutcome.RETRY:
+            retried = await self._retry_later(row, result.error or "", result.retry_after, now)
+            self._count("retried" if retried else "failed")
+            return
+        self._count(result.outcome.value)
+        if result.outcome is not PushOutcome.UNKNOWN:
+            self.outage.succeeded()  # Telegram answered, even if with a refusal
         if result.outcome is PushOutcome.SENT:
             await self.outbox.mark_sent(row.id, now=now)
         elif result.outcome is PushOutcome.UNKNOWN:
@@ -199,12 +219,30 @@ class Broadcaster:
         elif result.outcome is PushOutcome.BLOCKED:
             await self.outbox.mark_blocked(row.id, error=result.error)
             await self.subscriptions.mark_blocked(row.chat_id, now=now)
-        elif result.retry_after is not None:
-            # Flood control outlasted SendBudget's retries; the lane waits, the row waits.
-            await self.outbox.release(row.id, error=result.error)
         else:
             log.warning("A broadcast message failed: %s", result.error)
             await self.outbox.mark_failed(row.id, error=result.error)
+
+    async def _retry_later(
+        self, row: PendingRow, error: str, retry_after: float | None, now: datetime
+    ) -> bool:
+        """Put a row back after a transient failure (True), or give it up after 24 hours."""
+        until = self.outage.failed(now, retry_after=retry_after)
+        first = row.first_failed_at or now
+        at = next_attempt(
+            row.attempts + 1, now, deadline=first + PATIENCE, retry_after=retry_after
+        )
+        if at is None:
+            log.warning("Gave up a circular's message after a day of failures: %s", error)
+            await self.outbox.give_up(row.id, now=now, error=error)
+            return False
+        log.info("Telegram unreachable (%s); circular pushes wait until %s", error, until)
+        await self.outbox.retry(row.id, at=at, now=now, error=error)
+        return True
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.push("circular", outcome)
 
     # ------------------------------------------------------------------ the status message
 
@@ -242,7 +280,14 @@ class Broadcaster:
         duration = None
         if broadcast.started_at is not None and broadcast.finished_at is not None:
             duration = broadcast.finished_at - broadcast.started_at
-        text = status_text(self.tr, self.tz, broadcast, counts, duration=duration)
+        text = status_text(
+            self.tr,
+            self.tz,
+            broadcast,
+            counts,
+            duration=duration,
+            waiting=self.outage.closed(self.clock.now()),
+        )
         if self._edited.get(broadcast.id) == text:
             return
         try:

@@ -5,6 +5,12 @@ drain task if none runs; the task sends every due row through the sender, in par
 ``MAX_IN_FLIGHT`` (the sender's budget paces them), and loops until nothing is due. Each row is
 claimed before its request leaves and marked after, so a restart never repeats a delivered
 reminder; rows a crash left claimed go back to pending at start-up (at least once for those).
+
+A transient failure (HTTP 5xx, a network error, a timeout before the request left) puts the
+row back with a growing delay (:mod:`bot.domain.retry`) and its redacted error; a reminder
+gives up when its meeting starts, a notice a day after its first failure. Meanwhile the shared
+:class:`~bot.domain.retry.Outage` holds every new push until the delay has passed, so an
+outage is probed, not hammered.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from bot.delivery.sender import PushOutcome, push
+from bot.delivery.sender import PushOutcome, PushResult, push
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.retry import PATIENCE, Outage, next_attempt
 from bot.domain.schedule import WEEKLY_PREVIEW_TIME, week_window
 from bot.views import notices
 from storage.subscriptions import covers
@@ -27,7 +35,7 @@ if TYPE_CHECKING:
 
     from telegram import Bot
 
-    from bot.delivery.metrics import Metrics, PushKind
+    from bot.delivery.metrics import Metrics, PushKind, PushOutcomeName
     from bot.domain.models import Event
     from bot.views.common import RenderContext
     from bot.views.replies import Reply
@@ -51,10 +59,11 @@ class DispatchStats:
     blocked: int = 0
     failed: int = 0
     skipped: int = 0
+    retrying: int = 0  # put back after a transient failure
 
     def add(self, other: DispatchStats) -> None:
         """Add another drain's numbers."""
-        for name in ("sent", "dropped", "blocked", "failed", "skipped"):
+        for name in ("sent", "dropped", "blocked", "failed", "skipped", "retrying"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -68,6 +77,9 @@ class Dispatcher:
     subscriptions: SubscriptionStore
     render_context: Callable[[], Awaitable[RenderContext]]
     metrics: Metrics | None = field(default=None, repr=False)
+    clock: Clock = field(default_factory=SystemClock)
+    # Shared with the circular runner: after a transient failure nobody sends until its delay.
+    outage: Outage = field(default_factory=Outage)
     totals: DispatchStats = field(default_factory=DispatchStats)
     _task: asyncio.Task[DispatchStats] | None = field(default=None, repr=False)
     _again: bool = field(default=False, repr=False)
@@ -89,6 +101,12 @@ class Dispatcher:
         )
         return await self._task
 
+    async def wait_idle(self) -> None:
+        """Wait until no drain runs (one started by another wake-up finishes its pass)."""
+        while self._task is not None and not self._task.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._task)
+
     async def stop(self) -> None:
         """Cancel a running drain (shutdown): claimed rows go back to pending next start."""
         if self._task is not None and not self._task.done():
@@ -107,6 +125,8 @@ class Dispatcher:
                 # its event's reminders back until someone finishes it.
                 await self.reminders.finish_stale_plans(now=ctx.now, tz=ctx.tz)
                 first = False
+            if self.outage.closed(self.clock.now()):
+                break  # Telegram failed a moment ago: the rows wait for a later wake-up
             reminders = await self.reminders.due(ctx.now, limit=BATCH)
             items = await self.outbox.due(ctx.now, limit=BATCH)
             if not reminders and not items and not self._again:
@@ -135,18 +155,36 @@ class Dispatcher:
         if event.status == "cancelled" or _has_begun(event, ctx.now):
             await self.reminders.mark_dropped(due.id, "begun or cancelled")
             return DispatchStats(dropped=1)
+        if self.outage.closed(self.clock.now()):
+            return DispatchStats()  # Telegram failed a moment ago: the row waits, unclaimed
         if not await self.reminders.claim(due.id):
             return DispatchStats()  # another drain took it
-        outcome = await self._push(due.chat_id, notices.reminder_reply(ctx, event), ctx.now)
-        self._count("reminder", outcome)
-        if outcome is PushOutcome.SENT or outcome is PushOutcome.UNKNOWN:
+        result = await self._push(due.chat_id, notices.reminder_reply(ctx, event))
+        now = self.clock.now()
+        self._count("reminder", result.outcome)
+        if result.outcome is PushOutcome.SENT or result.outcome is PushOutcome.UNKNOWN:
             # Unknown: the request may have arrived; sending again could repeat it.
-            await self.reminders.mark_sent(due.id, now=ctx.now)
+            await self.reminders.mark_sent(due.id, now=now)
             return DispatchStats(sent=1)
-        if outcome is PushOutcome.BLOCKED:
+        if result.outcome is PushOutcome.BLOCKED:
             await self.reminders.release(due.id)
             return DispatchStats(blocked=1)
-        await self.reminders.mark_failed(due.id)
+        error = result.error or result.outcome.value
+        if result.outcome is PushOutcome.RETRY:
+            # A reminder is worth trying until its meeting starts.
+            at = next_attempt(
+                due.attempts + 1,
+                now,
+                deadline=event.begins_at(),
+                retry_after=result.retry_after,
+            )
+            if at is not None:
+                await self.reminders.retry(due.id, at=at, error=error)
+                self._count("reminder", "retried")
+                return DispatchStats(retrying=1)
+            log.warning("Gave up a reminder at its meeting's start: %s", error)
+            self._count("reminder", "failed")
+        await self.reminders.mark_failed(due.id, error=error)
         return DispatchStats(failed=1)
 
     async def _send_item(self, ctx: RenderContext, item: OutboxItem) -> DispatchStats:
@@ -154,20 +192,39 @@ class Dispatcher:
         if reply is None:
             await self.outbox.mark_skipped(item.id)
             return DispatchStats(skipped=1)
+        if self.outage.closed(self.clock.now()):
+            return DispatchStats()  # Telegram failed a moment ago: the row waits, unclaimed
         if not await self.outbox.claim(item.id):
             return DispatchStats()
-        outcome = await self._push(item.chat_id, reply, ctx.now)
-        self._count("preview" if item.kind == "weekly" else "notice", outcome)
-        if outcome is PushOutcome.SENT:
-            await self.outbox.mark_sent(item.id, now=ctx.now)
+        result = await self._push(item.chat_id, reply)
+        now = self.clock.now()
+        kind: PushKind = "preview" if item.kind == "weekly" else "notice"
+        self._count(kind, result.outcome)
+        if result.outcome is PushOutcome.SENT:
+            await self.outbox.mark_sent(item.id, now=now)
             return DispatchStats(sent=1)
-        if outcome is PushOutcome.UNKNOWN:
-            await self.outbox.mark_unknown(item.id)
+        if result.outcome is PushOutcome.UNKNOWN:
+            await self.outbox.mark_unknown(item.id, error=result.error)
             return DispatchStats(failed=1)
-        if outcome is PushOutcome.BLOCKED:
-            await self.outbox.mark_blocked(item.id)
+        if result.outcome is PushOutcome.BLOCKED:
+            await self.outbox.mark_blocked(item.id, error=result.error)
             return DispatchStats(blocked=1)
-        await self.outbox.mark_failed(item.id)
+        error = result.error or result.outcome.value
+        if result.outcome is PushOutcome.RETRY:
+            # A notice or a weekly preview keeps trying for a day after its first failure.
+            first = item.first_failed_at or now
+            at = next_attempt(
+                item.attempts + 1, now, deadline=first + PATIENCE, retry_after=result.retry_after
+            )
+            if at is not None:
+                await self.outbox.retry(item.id, at=at, now=now, error=error)
+                self._count(kind, "retried")
+                return DispatchStats(retrying=1)
+            log.warning("Gave up a notice after a day of failures: %s", error)
+            self._count(kind, "failed")
+            await self.outbox.give_up(item.id, now=now, error=error)
+            return DispatchStats(failed=1)
+        await self.outbox.mark_failed(item.id, error=error)
         return DispatchStats(failed=1)
 
     async def _render_item(self, ctx: RenderContext, item: OutboxItem) -> Reply | None:
@@ -197,18 +254,25 @@ class Dispatcher:
             and any(covers(s, event) for s in subscriber.subscriptions)
         ]
 
-    def _count(self, kind: PushKind, outcome: PushOutcome) -> None:
-        if self.metrics is not None:
-            self.metrics.push(kind, outcome.value)
+    def _count(self, kind: PushKind, outcome: PushOutcome | PushOutcomeName) -> None:
+        """Count a push's outcome; a transient failure is counted once it is decided."""
+        if self.metrics is not None and outcome is not PushOutcome.RETRY:
+            self.metrics.push(kind, outcome)
 
-    async def _push(self, chat_id: int, reply: Reply, now: datetime) -> PushOutcome:
+    async def _push(self, chat_id: int, reply: Reply) -> PushResult:
         result = await push(self.bot, chat_id, reply)
+        now = self.clock.now()
+        if result.outcome is PushOutcome.RETRY:
+            until = self.outage.failed(now, retry_after=result.retry_after)
+            log.warning("Telegram unreachable (%s); pushes wait until %s", result.error, until)
+        elif result.outcome is not PushOutcome.UNKNOWN:
+            self.outage.succeeded()  # Telegram answered, even if with a refusal
         if result.outcome is PushOutcome.BLOCKED:
             # 403 or "chat not found": stop sending to this person until they return.
             await self.subscriptions.mark_blocked(chat_id, now=now)
         elif result.outcome is PushOutcome.FAILED:
             log.warning("A push to a chat failed: %s", result.error)
-        return result.outcome
+        return result
 
 
 async def make_weekly_previews(

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 PushKind = Literal["reminder", "notice", "preview", "circular", "mail"]
 # sent/blocked/failed/unknown as in bot.delivery.sender.PushOutcome; retried: the row went back to
-# pending and will be tried again (a 429 that outlasted the send budget's retries).
+# pending after a transient failure (PushOutcome.RETRY) and will be tried again.
 PushOutcomeName = Literal["sent", "blocked", "failed", "unknown", "retried"]
 PUSH_KINDS: Final[tuple[PushKind, ...]] = ("reminder", "notice", "preview", "circular", "mail")
 PUSH_OUTCOMES: Final[tuple[PushOutcomeName, ...]] = (

@@ -38,6 +38,7 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
@@ -49,7 +50,6 @@ from telegram.error import (
     Forbidden,
     NetworkError,
     RetryAfter,
-    TelegramError,
     TimedOut,
 )
 from telegram.ext import BaseRateLimiter, ExtBot
@@ -84,8 +84,6 @@ PRIVATE_INTERVAL: Final = 1.0
 GROUP_INTERVAL: Final = 3.0
 DEFAULT_MAX_RETRIES: Final = 5  # 429s a bulk request survives before the error is raised
 REPLY_RETRY_LIMIT: Final = 5.0  # a reply refused with a longer retry_after is not retried
-# Exponential backoff of push() between attempts after a server or network error.
-DEFAULT_BACKOFF: Final = 1.0
 # 400s that mean the chat cannot be written to until someone there acts: gone, a channel
 # that took away the bot's right to post, a group that muted the bot.
 _UNREACHABLE: Final = (
@@ -475,13 +473,18 @@ class PushOutcome(StrEnum):
 
     SENT = "sent"
     BLOCKED = "blocked"  # the person blocked the bot, is deactivated or unknown: do not retry
-    FAILED = "failed"  # other errors, after bounded retries
+    FAILED = "failed"  # Telegram refused the request itself (a 400): the same would fail again
+    RETRY = "retry"  # 5xx, network error, timeout before sending, lasting 429: try again later
     UNKNOWN = "unknown"  # the request may have reached Telegram; resending could duplicate it
 
 
 @dataclass(frozen=True, slots=True)
 class PushResult:
-    """The outcome of one push, the message id when sent, and the error otherwise."""
+    """The outcome of one push, the message id when sent, and the error otherwise.
+
+    ``error`` is redacted (:func:`describe_error`): exception types and the host only, never
+    an error's text, which may quote the request URL and with it the bot token.
+    """
 
     outcome: PushOutcome
     message_id: int | None = None
@@ -489,30 +492,17 @@ class PushResult:
     retry_after: float | None = None  # set for a 429 that outlasted SendBudget's retries
 
 
-async def push(
-    bot: Bot,
-    chat_id: int,
-    reply: Reply,
-    *,
-    attempts: int = 3,
-    backoff: float = DEFAULT_BACKOFF,
-    sleep: Sleep = asyncio.sleep,
-) -> PushResult:
-    """Send ``reply`` to ``chat_id`` through the bulk lane; never raise for Telegram's answers.
-
-    Args:
-        bot: the application's bot (an ``ExtBot`` with ``SendBudget`` as its rate limiter).
-        chat_id: the recipient.
-        reply: HTML text and buttons.
-        attempts: tries on server and network errors (429s are retried by ``SendBudget``).
-        backoff: seconds before the second try, doubled before each further one.
-        sleep: waits between tries (tests pass a fake).
+async def push(bot: Bot, chat_id: int, reply: Reply) -> PushResult:
+    """Send ``reply`` to ``chat_id`` through the bulk lane, once; never raise for Telegram.
 
     Returns:
         SENT with the message id; BLOCKED when the recipient cannot be reached (403, "chat not
         found", no right to post in a channel or group); UNKNOWN after a timeout once the
-        request had left; FAILED otherwise (with ``retry_after`` set when it was a 429 that
-        outlasted SendBudget's retries).
+        request had left; RETRY after a server or network error, a timeout before the request
+        left, or a 429 that outlasted SendBudget's retries (then with ``retry_after``); FAILED
+        when Telegram refused the request itself. Retrying later is the caller's job (a row
+        goes back with a delay, see :mod:`bot.domain.retry`), so a push never holds its worker
+        through an outage.
     """
     ext = _check_bot(bot)
 
@@ -526,25 +516,14 @@ async def push(
             rate_limit_args=BULK,
         )
 
-    return await _classified(send, attempts=attempts, backoff=backoff, sleep=sleep)
+    return await _classified(send, host=api_host(ext))
 
 
-async def push_content(
-    bot: Bot,
-    chat_id: int,
-    content: Content,
-    *,
-    attempts: int = 3,
-    backoff: float = DEFAULT_BACKOFF,
-    sleep: Sleep = asyncio.sleep,
-) -> PushResult:
+async def push_content(bot: Bot, chat_id: int, content: Content) -> PushResult:
     """Send a broadcast's stored content through the bulk lane; outcomes as in ``push``."""
     ext = _check_bot(bot)
     return await _classified(
-        partial(send_content, ext, chat_id, content, rate_limit_args=BULK),
-        attempts=attempts,
-        backoff=backoff,
-        sleep=sleep,
+        partial(send_content, ext, chat_id, content, rate_limit_args=BULK), host=api_host(ext)
     )
 
 
@@ -604,43 +583,35 @@ def _check_bot(bot: Bot) -> ExtBot[Any]:
     return bot
 
 
-async def _classified(
-    send: Callable[[], Awaitable[Message]], *, attempts: int, backoff: float, sleep: Sleep
-) -> PushResult:
-    """Call ``send`` with bounded retries on server and network errors; classify the outcome."""
-    error: TelegramError | None = None
-    for attempt in range(max(attempts, 1)):
-        if attempt:
-            await sleep(backoff * 2 ** (attempt - 1))
-        try:
-            message = await send()
-        except Forbidden as forbidden:
-            # Blocked, deactivated, never started, kicked: only the person can change that.
-            return PushResult(PushOutcome.BLOCKED, error=_describe(forbidden))
-        except BadRequest as bad:
-            outcome = (
-                PushOutcome.BLOCKED
-                if any(reason in bad.message.lower() for reason in _UNREACHABLE)
-                else PushOutcome.FAILED  # the same request would be refused again
-            )
-            return PushResult(outcome, error=_describe(bad))
-        except TimedOut as timed_out:
-            if _may_have_arrived(timed_out):
-                return PushResult(PushOutcome.UNKNOWN, error=_describe(timed_out))
-            error = timed_out
-        except RetryAfter as flood:  # 429 after SendBudget's retries: a later try may pass
-            return PushResult(
-                PushOutcome.FAILED,
-                error=_describe(flood),
-                retry_after=retry_after_seconds(flood),
-            )
-        except NetworkError as network:  # 5xx, connection refused or reset
-            error = network
-        except ChatMigrated as moved:
-            return PushResult(PushOutcome.FAILED, error=_describe(moved))
-        else:
-            return PushResult(PushOutcome.SENT, message_id=message.message_id)
-    return PushResult(PushOutcome.FAILED, error=None if error is None else _describe(error))
+async def _classified(send: Callable[[], Awaitable[Message]], *, host: str) -> PushResult:
+    """Call ``send`` once and classify the outcome; errors are described redacted."""
+    try:
+        message = await send()
+    except Forbidden as forbidden:
+        # Blocked, deactivated, never started, kicked: only the person can change that.
+        return PushResult(PushOutcome.BLOCKED, error=describe_error(forbidden, host))
+    except BadRequest as bad:
+        outcome = (
+            PushOutcome.BLOCKED
+            if any(reason in bad.message.lower() for reason in _UNREACHABLE)
+            else PushOutcome.FAILED  # the same request would be refused again
+        )
+        return PushResult(outcome, error=describe_error(bad, host))
+    except TimedOut as timed_out:
+        if _may_have_arrived(timed_out):
+            return PushResult(PushOutcome.UNKNOWN, error=describe_error(timed_out, host))
+        return PushResult(PushOutcome.RETRY, error=describe_error(timed_out, host))
+    except RetryAfter as flood:  # 429 after SendBudget's retries: a later try may pass
+        return PushResult(
+            PushOutcome.RETRY,
+            error=describe_error(flood, host),
+            retry_after=retry_after_seconds(flood),
+        )
+    except ChatMigrated as moved:
+        return PushResult(PushOutcome.FAILED, error=describe_error(moved, host))
+    except NetworkError as network:  # 5xx, connection refused, reset or dropped
+        return PushResult(PushOutcome.RETRY, error=describe_error(network, host))
+    return PushResult(PushOutcome.SENT, message_id=message.message_id)
 
 
 def _may_have_arrived(error: TimedOut) -> bool:
@@ -655,5 +626,27 @@ def _may_have_arrived(error: TimedOut) -> bool:
     return not error.message.startswith("Pool timeout")
 
 
-def _describe(error: TelegramError) -> str:
-    return f"{type(error).__name__}: {error.message}"
+def api_host(bot: Bot) -> str:
+    """Return the host of the Bot API server the bot talks to (never the token)."""
+    return urlsplit(bot.base_url).hostname or "?"
+
+
+def describe_error(error: BaseException, host: str) -> str:
+    """Return an error as stored on a row: exception types and the host, nothing else.
+
+    An error's text is left out on purpose: aiohttp's (and httpx's) quote the request URL,
+    and a Bot API URL carries the bot token; Telegram's descriptions are not needed to tell
+    the outcomes apart. Example: ``NetworkError (aiohttp.ClientConnectorError) at
+    api.telegram.org``.
+    """
+    causes: list[str] = []
+    seen = {id(error)}
+    cause = error.__cause__
+    while cause is not None and id(cause) not in seen and len(causes) < 3:
+        seen.add(id(cause))
+        module = type(cause).__module__.split(".", 1)[0]
+        name = type(cause).__qualname__
+        causes.append(name if module == "builtins" else f"{module}.{name}")
+        cause = cause.__cause__
+    chain = f" ({', '.join(causes)})" if causes else ""
+    return f"{type(error).__name__}{chain} at {host}"

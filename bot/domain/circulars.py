@@ -98,10 +98,12 @@ class Counts:
     """How many rows of a broadcast are in each state."""
 
     pending: int = 0
+    waiting: int = 0  # pending, waiting for the next try after a transient failure
     sending: int = 0
     sent: int = 0
     blocked: int = 0
     failed: int = 0
+    gave_up: int = 0  # failed: Telegram could not be reached for 24 hours
     unknown: int = 0
     skipped: int = 0
 
@@ -113,12 +115,12 @@ class Counts:
     @property
     def open(self) -> int:
         """Return the rows not yet in a final state."""
-        return self.pending + self.sending
+        return self.pending + self.waiting + self.sending
 
     @property
     def done(self) -> int:
         """Return the rows in a final state."""
-        return self.sent + self.blocked + self.failed + self.unknown + self.skipped
+        return self.sent + self.blocked + self.failed + self.gave_up + self.unknown + self.skipped
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,9 @@ Routes:
     - ``POST /_sandbox/clear_faults`` ``{"chat_id": 1}`` (omit chat_id for all chats)
     - ``POST /_sandbox/flood`` ``{"enabled": true}``
     - ``POST /_sandbox/storm`` ``{"seconds": 5, "retry_after": 2}``: every send answered 429
+    - ``POST /_sandbox/outage`` ``{"kind": "server_error" | "drop", "seconds": null,
+      "sends_only": false}``: every request but getUpdates answered 500 or its connection
+      dropped, until ``POST /_sandbox/end_outage`` (or ``seconds`` have passed)
     - ``GET /_sandbox/idle?chat_id=1&quiet=1.0&timeout=10`` -> waits like ``wait_idle``
 
 Deliberate differences from the real server: HTML is strict by default (a bare ``&`` or ``>``

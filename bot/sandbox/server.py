@@ -7,6 +7,7 @@ import contextlib
 import ipaddress
 import itertools
 import json
+import math
 import re
 import struct
 import time
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
 
+OutageKind = Literal["server_error", "drop", "garbage"]
 FaultKind = Literal["blocked", "deactivated", "chat_not_found", "server_error"]
 MemberStatus = Literal["creator", "administrator", "member", "restricted", "left", "kicked"]
 
@@ -197,6 +199,17 @@ class _Webhook:
     last_error_message: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Outage:
+    kind: OutageKind
+    until: float
+    sends_only: bool
+
+
+class _Dropped(Exception):
+    """The sandbox drops this request's connection (an outage of kind ``drop``)."""
+
+
 @dataclass(slots=True)
 class _Fault:
     kind: FaultKind
@@ -295,6 +308,8 @@ class Sandbox:
         self._storm_until = -1.0
         self._storm_retry_after = 1
         self.storm_refusals = 0
+        self._outage: _Outage | None = None
+        self.outage_refusals = 0
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._webhook: _Webhook | None = None
@@ -672,6 +687,42 @@ class Sandbox:
         self._storm_until = self._clock() + seconds
         self._storm_retry_after = retry_after
 
+    def outage(
+        self,
+        kind: OutageKind = "server_error",
+        *,
+        seconds: float | None = None,
+        sends_only: bool = False,
+    ) -> None:
+        """Let Telegram have a bad minute: every request fails until :meth:`end_outage`.
+
+        ``server_error`` answers HTTP 500; ``drop`` closes the connection without an answer
+        (the client sees the server disconnect); ``garbage`` answers bytes that are no HTTP (a
+        broken proxy; aiohttp's error then quotes the request URL, token included). With
+        ``seconds`` the outage also ends by itself after that long. ``sends_only`` fails only
+        send*, copy* and forward* calls (edits and the rest still work, as when only
+        Telegram's message delivery is down).
+        Long polling (getUpdates) is never affected: PTB's polling loop has its own retry.
+        """
+        if kind not in ("server_error", "drop", "garbage"):
+            raise ValueError(f"unknown outage kind {kind!r}")
+        until = math.inf if seconds is None else self._clock() + seconds
+        self._outage = _Outage(kind, until, sends_only)
+
+    def end_outage(self) -> None:
+        """End an outage: requests are answered again."""
+        self._outage = None
+
+    def in_outage(self, method: str) -> bool:
+        """Tell whether a call of ``method`` fails right now because of an outage."""
+        outage = self._outage
+        if outage is None or method.lower() == "getupdates":
+            return False
+        if self._clock() >= outage.until:
+            self._outage = None
+            return False
+        return counts_for_flood(method) or not outage.sends_only
+
     def clear_faults(self, chat_id: int | None = None) -> None:
         """Remove injected faults for one chat or for all chats."""
         if chat_id is None:
@@ -940,6 +991,14 @@ class Sandbox:
             params = self.spec.validate(method, raw, files)
             call.params = {k: v for k, v in params.items() if not isinstance(v, UploadedFile)}
             result = await self._dispatch(method, params, call)
+        except _Dropped:
+            # Telegram's side of the connection goes away without an answer, or with garbage.
+            call.status = 0
+            if request.transport is not None:
+                if self._outage is not None and self._outage.kind == "garbage":
+                    request.transport.write(b"HTTP/1.1 ???\r\n\r\n")
+                request.transport.abort()
+            return web.Response(status=500)  # never reaches the client
         except ApiError as error:
             call.status = error.status
             call.response = error.payload()
@@ -964,6 +1023,11 @@ class Sandbox:
         elif name == "answercallbackquery":
             query = self._queries.get(str(params["callback_query_id"]))
             call.chat_id = query.chat_id if query else None
+        if self._outage is not None and self.in_outage(name):
+            self.outage_refusals += 1
+            if self._outage.kind in ("drop", "garbage"):
+                raise _Dropped
+            raise ApiError(500, "Internal Server Error")
         if call.chat_id is not None and name.startswith(("send", "copy", "forward")):
             self._check_faults(call.chat_id)
         if counts_for_flood(name) and self._clock() < self._storm_until:
@@ -1693,6 +1757,17 @@ class Sandbox:
         if action == "clear_faults":
             chat_id = body.get("chat_id")
             self.clear_faults(None if chat_id is None else int(chat_id))
+            return True
+        if action == "outage":
+            seconds = body.get("seconds")
+            self.outage(
+                body.get("kind", "server_error"),
+                seconds=None if seconds is None else float(seconds),
+                sends_only=bool(body.get("sends_only", False)),
+            )
+            return True
+        if action == "end_outage":
+            self.end_outage()
             return True
         if action == "storm":
             self.storm(float(body["seconds"]), int(body["retry_after"]))

@@ -23,8 +23,13 @@ def status_text(
     counts: Counts,
     *,
     duration: timedelta | None = None,
+    waiting: bool = False,
 ) -> str:
-    """Return the admin's status message (HTML) for a broadcast in its current state."""
+    """Return the admin's status message (HTML) for a broadcast in its current state.
+
+    ``waiting``: the runner holds its pushes because Telegram failed a moment ago (rows that
+    wait for their next try after a failure say so by themselves, in ``counts.waiting``).
+    """
     _ = tr.gettext
 
     def number(n: int) -> str:
@@ -35,9 +40,12 @@ def status_text(
         "done": number(counts.done),
         "total": number(counts.total),
     }
+    waiting = waiting or counts.waiting > 0
     if broadcast.status == "planned" and broadcast.planned_at is not None:
         when = format_datetime(broadcast.planned_at, "short", tzinfo=tz, locale=tr.locale)
         return _("Circular #{id} is planned for {when}.").format(id=broadcast.id, when=when)
+    if broadcast.status == "running" and waiting:
+        return _("Circular #{id}: sent {done} of {total}, waiting for Telegram …").format(**values)
     if broadcast.status == "running":
         return _("Circular #{id}: sent {done} of {total} …").format(**values)
     if broadcast.status == "paused":
@@ -54,6 +62,7 @@ def status_text(
         _("Delivered: {n}").format(n=number(counts.sent)),
         _("Blocked or unreachable: {n}").format(n=number(counts.blocked)),
         _("Failed: {n}").format(n=number(counts.failed)),
+        _("Gave up (Telegram unreachable for 24 hours): {n}").format(n=number(counts.gave_up)),
         _("Unknown (may have arrived): {n}").format(n=number(counts.unknown)),
         _("Skipped (unsubscribed or cancelled): {n}").format(n=number(counts.skipped)),
     ]

@@ -102,6 +102,36 @@ async def test_claim_outcomes_and_release(outbox: OutboxStore) -> None:
     assert await outbox.next_due() is None
 
 
+async def test_retry_keeps_the_first_failure_and_give_up_is_final(
+    db: Database, outbox: OutboxStore
+) -> None:
+    """A transient failure makes the row due again later; the first failure's time stays."""
+    await outbox.enqueue_notice([CHAT], PAYLOAD, now=NOW)
+    (item,) = await outbox.due(NOW)
+    assert item.first_failed_at is None
+    assert await outbox.claim(item.id)
+    five = NOW + timedelta(seconds=5)
+    assert await outbox.retry(item.id, at=five, now=NOW, error="NetworkError at host")
+    assert not await outbox.retry(item.id, at=five, now=NOW, error="x"), "not claimed"
+    assert await outbox.due(five - timedelta(seconds=1)) == []
+    assert await outbox.next_due(after=NOW) == five
+    (again,) = await outbox.due(five)
+    assert (again.attempts, again.first_failed_at) == (1, NOW)
+    assert await outbox.claim(again.id)
+    later = five + timedelta(seconds=15)
+    assert await outbox.retry(again.id, at=later, now=five, error="TimedOut at host")
+    (third,) = await outbox.due(later)
+    assert (third.attempts, third.first_failed_at) == (2, NOW)
+    assert await outbox.claim(third.id)
+    assert await outbox.give_up(third.id, now=later, error="NetworkError at host")
+    assert await outbox.due(later + timedelta(days=2)) == []
+    row = await db.fetchone(
+        "SELECT status, attempts, last_error, gave_up_at FROM outbox WHERE id = ?", (item.id,)
+    )
+    assert row is not None
+    assert tuple(row) == ("failed", 3, "NetworkError at host", "2026-11-26T09:00:20+00:00")
+
+
 async def test_recover_in_flight(db: Database, outbox: OutboxStore) -> None:
     """After a crash every row that was in flight goes out again (at least once)."""
     crashed = OutboxStore(db, lease=crashed_lease())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -30,7 +31,7 @@ from bot.delivery.dispatch import (
     Dispatcher,
     make_weekly_previews,
 )
-from bot.delivery.mail import MailQueue, SmtpSender
+from bot.delivery.mail import MailWorker, SmtpSender, check_smtp
 from bot.delivery.sender import SendBudget
 from bot.domain.account import FEATURE_ACCOUNT, Keyring, Passwords, load_key
 from bot.domain.clock import Clock, SystemClock
@@ -72,6 +73,7 @@ from storage.codes import AccountStore
 from storage.db import Database
 from storage.ldap_directory import LdapDirectory
 from storage.leases import Lease, recover
+from storage.mail_jobs import MailJobStore
 from storage.members import MemberDirectory, MemberStore
 from storage.outbox import OutboxStore
 from storage.reminders import ReminderStore
@@ -359,12 +361,25 @@ def _start_accounts(services: Services) -> None:
     if settings.smtp is None:
         return
     services.keyring = Keyring(load_key(settings.secret_key, settings.database))
-    services.mail = MailQueue(SmtpSender(settings.smtp), metrics=services.metrics)
+    services.mail = MailWorker(
+        SmtpSender(settings.smtp),
+        MailJobStore(services.stores.db),
+        partial(account.compose_mail, services),
+        clock=services.clock.now,
+        metrics=services.metrics,
+    )
     services.mail.start()
+    # Is the mail server there? A warning if not, never fatal: the mails wait in their table.
+    services.smtp_check = asyncio.create_task(check_smtp(settings.smtp), name="smtp-check")
 
 
 async def _stop_accounts(services: Services) -> None:
     """Send the mails still queued (briefly), then stop the queue; before the database."""
+    if services.smtp_check is not None:
+        services.smtp_check.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await services.smtp_check
+        services.smtp_check = None
     if services.mail is not None:
         await services.mail.stop()
         services.mail = None

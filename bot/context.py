@@ -12,12 +12,13 @@ from bot.views.common import RenderContext
 from storage.leases import Lease
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Callable
 
     from bot.config import Settings
     from bot.delivery.broadcast import Broadcaster
     from bot.delivery.dispatch import Dispatcher
-    from bot.delivery.mail import MailQueue
+    from bot.delivery.mail import MailWorker
     from bot.domain.account import Keyring
     from bot.domain.clock import Clock
     from bot.i18n import Translator
@@ -85,7 +86,8 @@ class Services:
     opening: Database | None = field(default=None, repr=False)
     # Set in post_init when SMTP is configured: the HMAC key and the mail queue.
     keyring: Keyring | None = field(default=None, repr=False)
-    mail: MailQueue | None = field(default=None, repr=False)
+    mail: MailWorker | None = field(default=None, repr=False)
+    smtp_check: asyncio.Task[None] | None = field(default=None, repr=False)
     _stores: Stores | None = field(default=None, repr=False)
     _dispatcher: Dispatcher | None = field(default=None, repr=False)
     _broadcaster: Broadcaster | None = field(default=None, repr=False)

@@ -23,7 +23,6 @@ import html
 import logging
 import re
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from telegram.error import BadRequest, Forbidden
@@ -35,7 +34,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.delivery.mail import Mail
+from bot.delivery.mail import Mail, RetryLater
 from bot.domain.account import (
     CODE_TTL,
     FEATURE_ACCOUNT,
@@ -52,6 +51,7 @@ from bot.domain.account import (
 from bot.views import callbacks
 from bot.views.replies import Button, Reply
 from storage.codes import CodeOutcome, RequestOutcome, Step
+from storage.mail_jobs import KIND_CHANGED
 from storage.members import (
     DirectoryUnavailable,
     PasswordRefusal,
@@ -64,10 +64,11 @@ if TYPE_CHECKING:
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext, Services
-    from bot.delivery.mail import MailQueue
+    from bot.delivery.mail import MailWorker
     from bot.domain.account import Keyring
     from bot.i18n import Translator
     from storage.codes import Flow
+    from storage.mail_jobs import MailJob
     from storage.members import Member
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,7 @@ async def _available(update: Update, context: BotContext) -> int | None:
     return chat.id
 
 
-def _services(context: BotContext) -> tuple[Services, Keyring, MailQueue]:
+def _services(context: BotContext) -> tuple[Services, Keyring, MailWorker]:
     services = context.services
     # _available checked both before any dialog could start.
     assert services.keyring is not None  # noqa: S101
@@ -485,24 +486,48 @@ async def _take_email(context: BotContext, message: Message, flow: Flow, text: s
         return
     # The reply goes first; what depends on the address follows in the background.
     await _reply(message, code_sent_reply(services.tr))
-    mail.submit(partial(_code_job, services, chat_id, flow.purpose, email, nonce))
+    await mail.submit_code(
+        chat_id, flow.purpose, email, nonce, expires_at=services.clock.now() + CODE_TTL
+    )
 
 
-async def _code_job(
-    services: Services, chat_id: int, purpose: Purpose, email: str, nonce: str
+async def compose_mail(services: Services, job: MailJob) -> Mail | None:
+    """Make the mail of a queued row (the mail worker calls this); None: nothing to send."""
+    if job.kind == KIND_CHANGED:
+        member = None if job.member_id is None else await _member(services, job.member_id)
+        return None if member is None else changed_mail(services.tr, member)
+    if job.email is None or job.nonce is None or job.purpose is None:
+        return None
+    return await _code_mail(services, job, job.email, job.nonce, Purpose(job.purpose))
+
+
+async def _member(services: Services, member_id: int) -> Member | None:
+    try:
+        return await services.stores.members.get(member_id)
+    except DirectoryUnavailable:  # the directory logged it; the worker tries again
+        raise RetryLater from None
+
+
+async def _code_mail(
+    services: Services, job: MailJob, email: str, nonce: str, purpose: Purpose
 ) -> Mail | None:
     """Look the address up and, for an active member, make, store and mail a code."""
     try:
         member = await services.stores.members.find(email)
-    except DirectoryUnavailable:  # the directory logged it; the person may ask again
-        return None
+    except DirectoryUnavailable:  # the directory logged it; the worker tries again
+        raise RetryLater from None
     if member is None or not member.active:
         return None
-    assert services.keyring is not None  # noqa: S101 - jobs exist only with a keyring
+    assert services.keyring is not None  # noqa: S101 - mails exist only with a keyring
     code = generate_code()
-    digest = services.keyring.code_digest(chat_id, purpose, code)
+    digest = services.keyring.code_digest(job.chat_id, purpose, code)
     if not await services.stores.accounts.arm(
-        chat_id, nonce, member.id, digest, now=services.clock.now()
+        job.chat_id,
+        nonce,
+        member.id,
+        digest,
+        now=services.clock.now(),
+        replace=job.attempts > 0,  # a retry: a new code replaces the one never sent
     ):
         return None  # the dialog moved on meanwhile: this code would be useless
     return code_mail(services.tr, member, code, purpose)
@@ -615,7 +640,7 @@ async def _take_password(
         ),
         do_quote=False,
     )
-    mail.submit(partial(_changed_job, services, member))
+    await mail.submit_changed(message.chat.id, member.id)
 
 
 async def _refused(
@@ -642,11 +667,6 @@ async def _refused(
         message.chat.id, member_id, flow.expires_at, now=services.clock.now()
     )
     await _reply(message, Reply(_refusal_text(tr, reason), _cancel_row(tr)))
-
-
-async def _changed_job(services: Services, member: Member) -> Mail | None:
-    """Return the confirmation mail of a password change."""
-    return changed_mail(services.tr, member)
 
 
 async def _dialog_over(context: BotContext, message: Message, purpose: Purpose | None) -> None:

@@ -66,6 +66,12 @@ SQL_ARM: Final = """
 UPDATE account_flows SET member_id = :member_id, code_digest = :digest
 WHERE chat_id = :chat_id AND nonce = :nonce AND step = 'code' AND code_digest IS NULL
     AND expires_at > :now"""
+# A retried code mail brings a new code: it replaces the one whose mail did not go out, as
+# long as no code has been typed yet.
+SQL_REARM: Final = """
+UPDATE account_flows SET member_id = :member_id, code_digest = :digest
+WHERE chat_id = :chat_id AND nonce = :nonce AND step = 'code' AND attempts = 0
+    AND expires_at > :now"""
 SQL_COUNT_ATTEMPT: Final = """
 UPDATE account_flows SET attempts = attempts + 1
 WHERE chat_id = ? AND step = 'code' AND attempts < ?"""
@@ -259,12 +265,20 @@ class AccountStore:
         return RequestOutcome.ACCEPTED, nonce
 
     async def arm(
-        self, chat_id: int, nonce: str, member_id: int, digest: str, *, now: datetime
+        self,
+        chat_id: int,
+        nonce: str,
+        member_id: int,
+        digest: str,
+        *,
+        now: datetime,
+        replace: bool = False,
     ) -> bool:
         """Store the HMAC of the code just made for a member (the background mail job).
 
         False if the dialog moved on meanwhile (cancelled, restarted, expired, or a code was
-        already typed): then no mail may be sent.
+        already typed): then no mail may be sent. ``replace``: a retried mail's new code
+        takes the place of the code whose mail did not go out.
         """
         params = {
             "member_id": member_id,
@@ -274,7 +288,7 @@ class AccountStore:
             "now": utc_text(now),
         }
         async with self._db.transaction():
-            return await self._db.execute(SQL_ARM, params) == 1
+            return await self._db.execute(SQL_REARM if replace else SQL_ARM, params) == 1
 
     async def check_code(self, chat_id: int, digest: str, *, now: datetime) -> CodeCheck:
         """Count one entry of a code, then compare it in constant time; accept it once.

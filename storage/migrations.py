@@ -579,6 +579,33 @@ RETRY: Final = Migration(
     ),
 )
 
+# Mails to send (storage.mail_jobs): codes and confirmations survive a restart and are
+# retried; the typed address is cleared when a row ends, ended rows go after a day.
+MAIL_JOBS: Final = Migration(
+    "0016_opsb_mail_jobs",
+    (
+        """
+        CREATE TABLE mail_jobs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('code', 'changed')),
+            chat_id INTEGER NOT NULL,
+            purpose TEXT,
+            email TEXT,
+            member_id INTEGER,
+            nonce TEXT,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'skipped', 'failed', 'expired')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            due_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            ended_at TEXT,
+            last_error TEXT
+        )""",
+        "CREATE INDEX mail_jobs_due ON mail_jobs (status, due_at)",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -593,6 +620,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     LEASES,
     CAL_FEEDS_PLACES_ATTENDANCE,
     RETRY,
+    MAIL_JOBS,
 )
 
 

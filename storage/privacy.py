@@ -26,6 +26,7 @@ from storage.admins import write_audit
 from storage.codecs import utc_text
 from storage.codes import forget_chat
 from storage.ldap_directory import unlink_chat as unlink_entry
+from storage.mail_jobs import delete_chat_rows as delete_mail_rows
 from storage.members import unlink_chat as unlink_member
 from storage.subscriptions import delete_subscriber
 
@@ -136,6 +137,7 @@ async def delete_chat_data(db: Database, chat_id: int, *, now: datetime) -> Dele
         reminders = await reminder_store.delete_chat_rows(db, chat_id)
         subscriptions, settings = await delete_subscriber(db, chat_id)
         dialogs = await forget_chat(db, chat_id)
+        await delete_mail_rows(db, chat_id)  # a queued code or confirmation, with its address
         links = await unlink_member(db, chat_id, now=now)
         links += await unlink_entry(db, chat_id)
         deletion = Deletion(subscriptions, reminders, outbox, settings, dialogs, links)

@@ -1,10 +1,13 @@
-"""E-mail: German plain-text mails over SMTP (aiosmtplib), sent from a background queue.
+"""E-mail: German plain-text mails over SMTP (aiosmtplib), sent from a table by a worker.
 
-Handlers never wait for a mail. They reply first and then submit a *job* to the queue; the
-job does whatever depends on the address (looking the member up, making a code) and returns
-the mail to send, or None. So neither the reply nor its timing tells whether an address
-exists. One worker runs the jobs in order; a failed send is logged (without the address)
-and dropped: the codes are short-lived, and the person can ask again.
+Handlers never wait for a mail. They reply first and then add a row to ``mail_jobs``
+(:mod:`storage.mail_jobs`), the same work for every address; the worker's composer does
+whatever depends on the address (looking the member up, making a code) and returns the mail
+to send, or None. So neither the reply nor its timing tells whether an address exists. Rows
+survive a restart. A transient SMTP failure (4xx, a connection problem) is retried after 15 s,
+30 s, 1 min, … (at most 5 min apart); a permanent one (5xx) ends the row. A code mail that
+cannot go out within the code's validity is dropped and logged. The SMTP server is checked
+once at start (a warning, never fatal).
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import TYPE_CHECKING, Final, Literal, Protocol, TypeAlias
 
 import aiosmtplib
+
+from storage.mail_jobs import KIND_CHANGED, KIND_CODE, MailJob, MailJobStore
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -27,7 +33,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT: Final = 30.0
-MAX_PENDING: Final = 1000
+POLL_SECONDS: Final = 5.0
+RETRY_FIRST: Final = timedelta(seconds=15)
+RETRY_MAX: Final = timedelta(minutes=5)
+CONFIRMATION_TTL: Final = timedelta(days=1)
 STOP_TIMEOUT: Final = 10.0
 
 
@@ -58,10 +67,6 @@ class Mail:
     to: str
     subject: str
     body: str
-
-
-# A job does the work that depends on an address and returns the mail to send, or None.
-MailJob: TypeAlias = "Callable[[], Awaitable[Mail | None]]"
 
 
 class MailSender(Protocol):
@@ -109,15 +114,61 @@ class SmtpSender:
         )
 
 
-class MailQueue:
-    """A background worker that runs mail jobs in order and sends what they return."""
+class RetryLater(Exception):
+    """Raised by a mail's composer when something it needs is away for now (the directory)."""
+
+
+# A job's composer: does what depends on the address and returns the mail, or None.
+Composer: TypeAlias = "Callable[[MailJob], Awaitable[Mail | None]]"
+
+
+def is_transient(error: BaseException) -> bool:
+    """Tell whether a failed send may work later (4xx, connection trouble) or never (5xx)."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return all(400 <= r.code < 500 for r in error.recipients)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return 400 <= error.code < 500
+    return isinstance(
+        error,
+        aiosmtplib.SMTPConnectError
+        | aiosmtplib.SMTPServerDisconnected
+        | aiosmtplib.SMTPTimeoutError
+        | OSError
+        | TimeoutError,
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Return the pause before the next try: 15 s, 30 s, 1 min, … at most 5 minutes."""
+    return min(RETRY_FIRST * (1 << min(attempts, 10)), RETRY_MAX)
+
+
+class MailWorker:
+    """Sends the mails of the ``mail_jobs`` table: one worker, retries, expiry.
+
+    ``submit_code`` and ``submit_changed`` add a row (after the handler's reply) and wake
+    the worker; rows survive a restart. The worker sleeps until the next due row (at most
+    ``poll`` seconds, so rows another process added are seen).
+    """
 
     def __init__(
-        self, sender: MailSender, *, max_pending: int = MAX_PENDING, metrics: Metrics | None = None
+        self,
+        sender: MailSender,
+        store: MailJobStore,
+        compose: Composer,
+        *,
+        clock: Callable[[], datetime],
+        metrics: Metrics | None = None,
+        poll: float = POLL_SECONDS,
     ) -> None:
         self._sender = sender
+        self._store = store
+        self._compose = compose
+        self._clock = clock
         self._metrics = metrics
-        self._jobs: asyncio.Queue[MailJob] = asyncio.Queue(max_pending)
+        self._poll = poll
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
         self.failed = 0
@@ -125,51 +176,98 @@ class MailQueue:
     def start(self) -> None:
         """Start the worker (in post_init)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._work(), name="mail-queue")
+            self._task = asyncio.create_task(self._work(), name="mail-worker")
 
     async def stop(self, grace: float = STOP_TIMEOUT) -> None:
-        """Let the worker finish the queued jobs for up to ``grace`` seconds, then stop."""
+        """Send what is due for up to ``grace`` seconds, then stop; the rest waits in the table."""
         if self._task is None:
             return
         try:
-            await asyncio.wait_for(self._jobs.join(), grace)
+            await asyncio.wait_for(self.join(), grace)
         except TimeoutError:
-            log.warning("Stopped the mail queue with %d jobs left", self._jobs.qsize())
+            log.warning("Stopped the mail worker with mails still due (they stay queued)")
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
 
-    def submit(self, job: MailJob) -> bool:
-        """Queue a job; False (and logged) if the queue is full."""
-        try:
-            self._jobs.put_nowait(job)
-        except asyncio.QueueFull:
-            log.warning("The mail queue is full; a mail job was dropped")
-            return False
-        return True
+    async def submit_code(
+        self, chat_id: int, purpose: str, email: str, nonce: str, *, expires_at: datetime
+    ) -> None:
+        """Queue a code mail for whatever member has ``email``, valid until ``expires_at``."""
+        await self._store.add(
+            KIND_CODE,
+            chat_id,
+            now=self._clock(),
+            expires_at=expires_at,
+            purpose=purpose,
+            email=email,
+            nonce=nonce,
+        )
+        self._wake.set()
+
+    async def submit_changed(self, chat_id: int, member_id: int) -> None:
+        """Queue the confirmation of a password change."""
+        now = self._clock()
+        await self._store.add(
+            KIND_CHANGED, chat_id, now=now, expires_at=now + CONFIRMATION_TTL, member_id=member_id
+        )
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Look for due mails now (e.g. after the clock moved in a test)."""
+        self._wake.set()
 
     async def join(self) -> None:
-        """Wait until every queued job has run (tests, the benchmark)."""
-        await self._jobs.join()
+        """Wait until nothing is due any more (tests, the benchmark, stop)."""
+        self._idle.clear()
+        self._wake.set()
+        await self._idle.wait()
 
     async def _work(self) -> None:
         while True:
-            job = await self._jobs.get()
+            self._wake.clear()
             try:
-                await self._run(job)
-            finally:
-                self._jobs.task_done()
+                done = await self._pass()
+            except Exception:  # the database away for a moment must not end the worker
+                log.exception("The mail worker failed; trying again shortly")
+                done = 0
+            if done:
+                continue
+            self._idle.set()
+            timeout = self._poll
+            with contextlib.suppress(Exception):
+                due = await self._store.next_due()
+                if due is not None:
+                    ahead = (due - self._clock()).total_seconds()
+                    timeout = min(max(ahead, 0.01), self._poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _pass(self) -> int:
+        jobs = await self._store.due(self._clock())
+        for job in jobs:
+            await self._run(job)
+        return len(jobs)
 
     async def _run(self, job: MailJob) -> None:
+        now = self._clock()
+        if job.expires_at <= now:
+            await self._expire(job, now)
+            return
         try:
-            mail = await job()
-        except Exception as error:  # a bug in one job must not stop the queue
+            mail = await self._compose(job)
+        except RetryLater:
+            await self._retry_or_expire(job, now, "RetryLater")
+            return
+        except Exception as error:  # a bug in one job must not stop the others
             # Its message may quote an address: the kind at ERROR, the details at DEBUG.
-            log.error("A mail job failed (%s)", type(error).__name__)
-            log.debug("The failed mail job's traceback", exc_info=True)
+            log.error("Making a %s mail failed (%s)", job.kind, type(error).__name__)
+            log.debug("The failed mail's traceback", exc_info=True)
+            await self._store.end(job.id, "failed", now=now, error=type(error).__name__)
             return
         if mail is None:
+            await self._store.end(job.id, "skipped", now=now, tried=False)
             return
         try:
             await self._sender.send(mail)
@@ -178,9 +276,61 @@ class MailQueue:
             if self._metrics is not None:
                 self._metrics.mail("failed")
             # The error's text may quote the recipient: only its kind is logged.
-            log.warning("Could not send a mail (%s)", type(error).__name__)
+            kind = type(error).__name__
+            if is_transient(error):
+                await self._retry_or_expire(job, now, kind)
+            else:
+                log.warning("Could not send a %s mail (%s); not retried", job.kind, kind)
+                await self._store.end(job.id, "failed", now=now, error=kind)
         else:
             self.sent += 1
             if self._metrics is not None:
                 self._metrics.mail("sent")
+            await self._store.end(job.id, "sent", now=now)
             log.info("Sent a mail")
+
+    async def _retry_or_expire(self, job: MailJob, now: datetime, kind: str) -> None:
+        at = now + retry_delay(job.attempts)
+        if at >= job.expires_at:
+            await self._expire(job, now, error=kind)
+            return
+        log.warning(
+            "Could not send a %s mail (%s); trying again in %d s",
+            job.kind,
+            kind,
+            (at - now).total_seconds(),
+        )
+        await self._store.retry(job.id, at=at, error=kind)
+
+    async def _expire(self, job: MailJob, now: datetime, error: str | None = None) -> None:
+        log.warning(
+            "A %s mail could not be sent in time (%d attempts) and was dropped",
+            job.kind,
+            job.attempts + (error is not None),
+        )
+        await self._store.end(job.id, "expired", now=now, error=error, tried=error is not None)
+
+
+async def check_smtp(smtp: SmtpSettings) -> None:
+    """Connect, greet and (if configured) log in once at start; a warning if that fails."""
+    client = aiosmtplib.SMTP(
+        hostname=smtp.host,
+        port=smtp.port,
+        use_tls=smtp.security == "tls",
+        start_tls=smtp.security == "starttls",
+        timeout=SMTP_TIMEOUT,
+    )
+    try:
+        async with client:
+            if smtp.user is not None and smtp.password is not None:
+                await client.login(smtp.user, smtp.password)
+            await client.noop()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        log.warning(
+            "The SMTP server %s:%d does not answer as expected (%s); mails will be retried",
+            smtp.host,
+            smtp.port,
+            type(error).__name__,
+        )
+    else:
+        log.info("The SMTP server %s:%d answers", smtp.host, smtp.port)

@@ -60,6 +60,12 @@ class MailSink:
         self._on_mail = on_mail
         self._server: asyncio.Server | None = None
         self._arrived = asyncio.Event()
+        self._refuse = 0
+        self._refusal = ""
+
+    def refuse_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
+        """Answer the next ``count`` mails with ``reply`` (4xx transient, 5xx permanent)."""
+        self._refuse, self._refusal = count, reply
 
     async def start(self) -> None:
         """Listen on a free loopback port."""
@@ -103,7 +109,10 @@ class MailSink:
         return list(self.mails)
 
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
-        """Keep a received mail (aiosmtpd's hook)."""
+        """Keep a received mail (aiosmtpd's hook), unless told to refuse it."""
+        if self._refuse > 0:
+            self._refuse -= 1
+            return self._refusal
         raw = envelope.original_content or envelope.content
         data = raw if isinstance(raw, bytes) else str(raw).encode()
         message = email.message_from_bytes(data, policy=policy.default)

@@ -188,9 +188,10 @@ async def _unanswered(settings: Settings, days: int, out: TextIO) -> int:
     """Print the unanswered messages of the last ``days`` days, newest first."""
     from bot.backup_cli import migrate_database
     from storage.db import Database
-    from storage.unanswered import UnansweredStore
+    from storage.unanswered import KEEP, UnansweredStore
 
     tr = translator()
+    days = min(days, KEEP.days)  # only 30 days are kept: more means all of them
     db = await Database.open(settings.database)
     try:
         await migrate_database(db, settings)

@@ -68,7 +68,8 @@ class UnansweredStore:
     ) -> list[Unanswered]:
         """Return the newest messages of the last ``days`` days (at most 30), newest first."""
         await self.purge(now=now)
-        since = now - min(timedelta(days=max(days, 0)), KEEP)
+        # Clamped before it becomes a timedelta: --days 99999999999 must not overflow it.
+        since = now - timedelta(days=min(max(days, 0), KEEP.days))
         rows = await self._db.fetchall(
             SQL_LATEST, (utc_text(since), -1 if limit is None else limit)
         )

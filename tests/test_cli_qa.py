@@ -138,3 +138,14 @@ def test_unanswered(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "vegane" not in capsys.readouterr().out
     assert main(["unanswered", "--days", "0"]) == 2
     assert "ganze Zahl" in capsys.readouterr().err
+
+
+def test_unanswered_with_a_huge_number_of_days(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--days far past the 30 kept days prints the 30 days, never an OverflowError."""
+    for days in ("31", "1000000000", "99999999999999999999"):
+        assert main(["unanswered", "--days", days]) == 0
+        captured = capsys.readouterr()
+        assert captured.out == "Keine unbeantworteten Fragen in den letzten 30 Tagen.\n"
+        assert captured.err == ""

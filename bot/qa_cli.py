@@ -126,7 +126,7 @@ def _evaluate(
     """Score a question set and print its misses and a German summary."""
     try:
         items = load_items(path)
-    except OSError as error:
+    except (OSError, UnicodeDecodeError) as error:  # TOML is UTF-8; tomllib raises the latter
         print(
             _("Cannot read {path}: {error}").format(path=path, error=error.__class__.__name__),
             file=err,

@@ -98,7 +98,7 @@ def test_eval_public_set(database: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_eval_bad_files(
     database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A missing file, bad TOML or an item without text get a German message, exit code 1."""
+    """A missing file, bad TOML, no UTF-8 or an item without text: one German line, exit 1."""
     assert main(["eval", str(tmp_path / "missing.toml")]) == 1
     assert "kann nicht gelesen werden" in capsys.readouterr().err
     bad = tmp_path / "bad.toml"
@@ -108,6 +108,9 @@ def test_eval_bad_files(
     bad.write_text('[[items]]\nid = "x"\n', encoding="utf-8")
     assert main(["eval", str(bad)]) == 1
     assert "ist kein Fragenkatalog: [[items]] #1: text" in capsys.readouterr().err
+    bad.write_bytes(b'\xff\xfe[[items]]\nid = "x"\n')  # UTF-16 from an editor: not TOML
+    assert main(["eval", str(bad)]) == 1
+    assert capsys.readouterr().err == f"{bad} kann nicht gelesen werden: UnicodeDecodeError\n"
 
 
 def test_unanswered(database: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -51,6 +51,10 @@ PROBLEM_NAME: Final = N_("the name is empty or longer than 200 characters")
 PROBLEM_NETWORK: Final = N_("there is no network with the slug {value!r}")
 PROBLEM_DUPLICATE_EMAIL: Final = N_("the address occurs already in line {other}")
 PROBLEM_EMPTY_FILE: Final = N_("the file contains no members")
+PROBLEM_UNREADABLE: Final = N_(
+    "from here on the file cannot be read: a field is far too long, perhaps because a "
+    "quotation mark is not closed"
+)
 
 SQL_COLUMNS: Final = """
 id, email, name, network_slug, status, password_hash IS NOT NULL AS has_password,
@@ -283,11 +287,24 @@ def parse_members_csv(text: str) -> tuple[list[MemberRow], list[ImportProblem]]:
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=False)
     rows: list[MemberRow] = []
     problems: list[ImportProblem] = []
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error:  # a first "line" of over 131,072 characters is no header either
+        header = None
     if header is None or [h.strip().lower() for h in header] != list(COLUMNS):
         return [], [ImportProblem(1, PROBLEM_COLUMNS)]
     seen: dict[str, int] = {}
-    for fields in reader:
+    while True:
+        start = reader.line_num + 1  # where the next record begins
+        try:
+            fields = next(reader, None)
+        except csv.Error:
+            # Python's csv refuses a field over 131,072 characters (an unclosed quote takes
+            # the rest of the file into one field); the reader cannot go on after that.
+            problems.append(ImportProblem(start, PROBLEM_UNREADABLE))
+            break
+        if fields is None:
+            break
         line = reader.line_num
         if not any(f.strip() for f in fields):
             continue

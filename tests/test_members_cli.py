@@ -105,6 +105,29 @@ async def test_bad_file_changes_nothing(tmp_path: Path) -> None:
     assert "FileNotFoundError" in err
 
 
+async def test_unclosed_quote_or_huge_field_changes_nothing(tmp_path: Path) -> None:
+    """A field past csv's 131,072 characters is one German line, never a traceback."""
+    settings = await prepared(tmp_path)
+    members_file = tmp_path / "mitglieder.csv"
+    # An unclosed quotation mark takes the rest of a (long) file into one field.
+    rest = "".join(f"m{n}@example.org,Mitglied {n},mit-pforzheim\n" for n in range(4000))
+    members_file.write_text(GOOD + 'offen@example.org,"Offen,mit-pforzheim\n' + rest)
+    for argv in (("import", str(members_file)), ("import", "--sync", str(members_file))):
+        code, out, err = await run(settings, *argv)
+        assert (code, out) == (1, "")
+        assert err.splitlines()[1].startswith("Zeile 4: ab hier kann die Datei nicht gelesen")
+    members_file.write_text("email,name,network\na@example.org," + "x" * 200_000 + ",\n")
+    code, _, err = await run(settings, "import", str(members_file))
+    assert code == 1
+    assert "Zeile 2: ab hier kann die Datei nicht gelesen werden" in err
+    members_file.write_text("x" * 200_000 + "\n" + GOOD)
+    code, _, err = await run(settings, "import", str(members_file))
+    assert code == 1
+    assert "Zeile 1: die erste Zeile muss die Spalten email, name, network nennen" in err
+    code, out, _ = await run(settings, "list")
+    assert out.splitlines()[-1] == "0 Mitglieder"
+
+
 async def _audit(settings: Settings) -> list[tuple[str, str]]:
     db = await Database.open(settings.database)
     try:

@@ -13,6 +13,8 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from bot.domain.text import N_
+from bot.views.common import shorten
+from bot.views.replies import MAX_TEXT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,6 +38,9 @@ CIRCULAR_STATUSES: Final = {
     "done": N_("finished"),
     "cancelled": N_("cancelled by an admin"),
 }
+MAX_AUDIENCE: Final = 80  # characters of a network's name or an event title in /statistik
+# Room kept free for each "… and N more" line when /statistik drops networks or circulars.
+MORE_RESERVE: Final = 80
 
 
 def statistics_text(
@@ -71,12 +76,13 @@ def statistics_text(
     networks = [heading(_("Subscribers by network"))]
     for slug, count in report.subscribers_by_network.items():
         network = catalog.network(slug)
-        networks.append(line(network.short_name if network else slug, count))
+        name = network.short_name if network else slug
+        networks.append(line(shorten(name, MAX_AUDIENCE) if markup else name, count))
     if not report.subscribers_by_network:
         networks.append(escape(_("No one follows a single network yet.")))
     blocks.append(networks)
     circulars = [heading(_("Circulars of the last 90 days"))]
-    circulars += [escape(_circular_line(c, catalog, tr, tz)) for c in report.circulars]
+    circulars += [escape(_circular_line(c, catalog, tr, tz, markup)) for c in report.circulars]
     if not report.circulars:
         circulars.append(escape(_("No circulars.")))
     blocks.append(circulars)
@@ -95,11 +101,39 @@ def statistics_text(
             line(_("Answered with “I don't know”"), report.questions_unknown),
         ]
     )
+    if markup:
+        _fit_message(blocks, networks, circulars, tr)
     return "\n\n".join("\n".join(block) for block in blocks)
 
 
-def _circular_line(circular: CircularStats, catalog: Catalog, tr: Translator, tz: ZoneInfo) -> str:
-    """Return one circular: number, date, audience, status and outcomes."""
+def _fit_message(
+    blocks: list[list[str]], networks: list[str], circulars: list[str], tr: Translator
+) -> None:
+    """Drop the least followed networks and the oldest circulars until a message holds all.
+
+    Telegram refuses a message over 4096 characters: many networks (each a line) and 20
+    circulars to meetings with long titles pass that. The HTML length is counted, which is
+    never less than what Telegram counts.
+    """
+    size = len("\n\n".join("\n".join(block) for block in blocks))
+    dropped = {id(networks): 0, id(circulars): 0}
+    # Each list keeps its heading (index 0) and always shows at least its first entry.
+    while size > MAX_TEXT - 2 * MORE_RESERVE and max(len(networks), len(circulars)) > 2:
+        victim = networks if len(networks) >= len(circulars) else circulars
+        size -= len(victim.pop()) + 1
+        dropped[id(victim)] += 1
+    if count := dropped[id(networks)]:
+        more = tr.ngettext("… and {count} more network", "… and {count} more networks", count)
+        networks.append(html.escape(more.format(count=format_decimal(count, locale=tr.locale))))
+    if count := dropped[id(circulars)]:
+        more = tr.ngettext("… and {count} more circular", "… and {count} more circulars", count)
+        circulars.append(html.escape(more.format(count=format_decimal(count, locale=tr.locale))))
+
+
+def _circular_line(
+    circular: CircularStats, catalog: Catalog, tr: Translator, tz: ZoneInfo, short: bool
+) -> str:
+    """Return one circular: number, date, audience (``short``: cut), status and outcomes."""
     _ = tr.gettext
 
     def number(value: int) -> str:
@@ -113,6 +147,8 @@ def _circular_line(circular: CircularStats, catalog: Catalog, tr: Translator, tz
         audience = event.title if event else circular.audience_target
     else:
         audience = _("News")
+    if short:
+        audience = shorten(" ".join(audience.split()), MAX_AUDIENCE)
     return _(
         "#{id} of {date} to {audience} ({status}): {sent} delivered, {blocked} blocked, "
         "{failed} failed, {open} open, of {recipients}"

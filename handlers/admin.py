@@ -15,7 +15,7 @@ from babel.dates import format_datetime
 from telegram import Update
 from telegram.ext import CommandHandler, TypeHandler
 
-from bot.views.common import esc, fit
+from bot.views.common import esc, fit, visible_length
 from bot.views.statistics import statistics_text
 from handlers.guards import (
     audit,
@@ -210,4 +210,5 @@ async def show_unanswered(update: Update, context: BotContext) -> None:
                 ).format(days=KEEP_DAYS)
             )
         )
-    await message.reply_text(fit(blocks), do_quote=False)
+    # Counted as Telegram counts: a kept "&" or "'" is one character, not the 5 of "&amp;".
+    await message.reply_text(fit(blocks, size_of=visible_length), do_quote=False)

@@ -9,6 +9,7 @@ are escaped and whole sections are dropped from the end, so tags stay balanced.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeVar
 
@@ -25,7 +26,7 @@ from bot.views.replies import MAX_TEXT, Button
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import date, datetime, time
     from zoneinfo import ZoneInfo
 
@@ -40,6 +41,7 @@ MAX_LABEL: Final = 48  # characters of a button label taken from the data
 
 
 ELLIPSIS: Final = "…"
+_TAG: Final = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,25 @@ def link(url: str, label: str) -> str:
     return f'<a href="{html.escape(url)}">{esc(label)}</a>'
 
 
-def fit(blocks: Iterable[str], limit: int = MAX_TEXT) -> str:
-    """Join HTML blocks with blank lines, dropping trailing blocks that would pass the limit."""
+def visible_length(text: str) -> int:
+    """Return how many characters Telegram counts in an HTML text: tags out, entities as one."""
+    return len(html.unescape(_TAG.sub("", text)))
+
+
+def fit(
+    blocks: Iterable[str], limit: int = MAX_TEXT, *, size_of: Callable[[str], int] = len
+) -> str:
+    """Join HTML blocks with blank lines, dropping trailing blocks that would pass the limit.
+
+    The HTML's length is counted (never less than what Telegram counts); ``size_of=
+    visible_length`` counts as Telegram does, for blocks full of escaped user text.
+    """
     out: list[str] = []
     size = 0
     for block in blocks:
         if not block:
             continue
-        extra = len(block) + (2 if out else 0)
+        extra = size_of(block) + (2 if out else 0)
         if size + extra > limit - 2:
             if size + 3 <= limit:
                 out.append(ELLIPSIS)

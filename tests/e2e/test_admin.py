@@ -137,6 +137,21 @@ async def test_unanswered_questions_for_admins(
     assert query_unanswered(admin_bot) == [], "deleted after 30 days"
 
 
+async def test_unanswered_with_quotes_shows_all_twenty(
+    admin_bot: BotApp, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """20 long texts full of ' and & (5-6 characters each in HTML) are all shown, in 4096."""
+    store = services_of(admin_bot).stores.unanswered
+    for n in range(20):
+        text = f"Frage {n:02}: " + "Gibt's 'nen Parkplatz & Kaffee? " * 20
+        await store.add(text, now=clock.now() - timedelta(minutes=n))
+    (reply,) = await Person(sandbox, ADMIN).say("/unbeantwortet")
+    text = reply.text or ""
+    assert len(text) <= 4096
+    assert all(f"Frage {n:02}: Gibt's 'nen Parkplatz & Kaffee?" in text for n in range(20))
+    assert "netzwerkbot unanswered" in text, "the note on the full list stays"
+
+
 def query_unanswered(app: BotApp) -> list[str]:
     """Return the kept texts, read with a second connection; the table has no person column."""
     path = services_of(app).settings.database

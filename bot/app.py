@@ -184,6 +184,8 @@ def build_application(
     app.add_handlers(account.dialog_handlers(), group=GROUP_DIALOGS)
     app.add_handlers(
         [
+            # A button under a channel post opens the private chat, whatever its data says.
+            *channels.post_button_handlers(),
             *start.handlers(),
             *help_.handlers(),
             *networks.handlers(),

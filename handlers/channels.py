@@ -7,6 +7,11 @@ whether the admin administers the channel too; then the channel is connected and
 are chosen with the /abo panel, shown in the admin's private chat with buttons that name the
 channel (``handlers.guards.subscriber_chat`` checks every press). ``/kanal_trennen`` ends a
 channel's subscriptions; so does removing the bot from the channel (``my_chat_member``).
+
+A button under one of the bot's posts in a channel (a reminder's "Details" and ".ics-Datei",
+the weekly preview's "Abos verwalten") is pressed by one reader of many: it never changes
+the post or posts into the channel, it opens the bot's private chat for that reader
+(``answerCallbackQuery`` with a ``t.me`` start link), at the meeting or network it names.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.views import callbacks
+from bot.views.inline import DEEP_LINK_EVENT, DEEP_LINK_NETWORK, deep_link
 from bot.views.replies import Button, Reply
 from handlers.guards import audit, is_chat_admin, require_admin
 from handlers.respond import send_replies
@@ -46,7 +52,46 @@ CONVERSATION_TIMEOUT: Final = timedelta(minutes=10)
 # A public channel's @username: 5-32 letters, digits and underscores (or its numeric id).
 CHANNEL_NAME: Final = re.compile(r"^(?:@?([A-Za-z][A-Za-z0-9_]{3,31})|(-100\d{1,16}))$")
 
+# The start parameter of a channel post's other buttons: /start then greets the reader.
+START_FROM_CHANNEL: Final = "kanal"
+
 log = logging.getLogger(__name__)
+
+
+class _ChannelPostButton(CallbackQueryHandler["BotContext", None]):
+    """Takes every button pressed under a message in a channel, whatever its data."""
+
+    __slots__ = ()
+
+    def check_update(self, update: object) -> bool | object | None:
+        """Match a callback query whose message is in a channel."""
+        if not isinstance(update, Update) or update.callback_query is None:
+            return False
+        message = update.callback_query.message
+        if message is None or message.chat.type != Chat.CHANNEL:
+            return False
+        return super().check_update(update)
+
+
+def post_button_handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """Return the handler for buttons under channel posts (runs before every feature)."""
+    return [_ChannelPostButton(open_in_private_chat)]
+
+
+async def open_in_private_chat(update: Update, context: BotContext) -> None:
+    """Open what a channel post's button names in the presser's private chat with the bot."""
+    if (query := update.callback_query) is None:
+        return
+    data = query.data or ""
+    parameter = START_FROM_CHANNEL
+    for prefix in (callbacks.EVENT_SHOW, callbacks.EVENT_ICS):
+        if data.startswith(prefix):
+            parameter = f"{DEEP_LINK_EVENT}{data.removeprefix(prefix)}"
+    if data.startswith(callbacks.NETWORK_SHOW):
+        parameter = f"{DEEP_LINK_NETWORK}{data.removeprefix(callbacks.NETWORK_SHOW)}"
+    username = context.bot.username or ""
+    url = deep_link(username, parameter) or deep_link(username, START_FROM_CHANNEL)
+    await query.answer(url=url)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:

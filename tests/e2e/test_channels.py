@@ -11,6 +11,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Final
 
 import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.app import BotApp, build_application, running, services_of
 from bot.views import callbacks
@@ -179,3 +180,43 @@ async def test_disconnect_and_removal_end_the_subscriptions(
     await sandbox.wait_idle(quiet=0.3, timeout=10)
     assert sandbox.messages(CHANNEL) == []
     assert topics(settings.database) == []
+
+
+async def test_a_press_under_a_channel_post_opens_the_private_chat(
+    admin_bot: BotApp, sandbox: Sandbox, admin: Person
+) -> None:
+    """A reader's press never edits the channel's post nor posts into the channel.
+
+    Every reader sees the same post: "Details" edited it for all of them, ".ics-Datei" posted
+    a file into the channel at every press, and "Abos verwalten" was never answered.
+    """
+    await connect_and_follow_news(admin)
+    event, slug = "demo-2027-03-karlsruhe", "mit-pforzheim"
+    buttons = {
+        callbacks.event_show(event): f"?start=termin_{event}",
+        callbacks.event_ics(event): f"?start=termin_{event}",
+        callbacks.network_show(slug): f"?start=netzwerk_{slug}",
+        callbacks.SUB_OPEN: "?start=kanal",
+        callbacks.subscribe(callbacks.CODE_NEWS): "?start=kanal",
+        callbacks.HELP: "?start=kanal",
+    }
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(str(n), callback_data=data)] for n, data in enumerate(buttons)]
+    )
+    post = await admin_bot.bot.send_message(
+        CHANNEL, "Erinnerung an ein Treffen", reply_markup=markup
+    )
+    (before,) = sandbox.messages(CHANNEL)
+    for data, link in buttons.items():
+        answered = len([c for c in sandbox.calls if c.method.lower() == "answercallbackquery"])
+        sandbox.press_button(MEMBER, post.message_id, data, chat_id=CHANNEL)
+        await until(
+            lambda n=answered: (
+                len([c for c in sandbox.calls if c.method.lower() == "answercallbackquery"]) > n
+            )
+        )
+        answer = [c for c in sandbox.calls if c.method.lower() == "answercallbackquery"][-1]
+        assert answer.params.get("url") == f"https://t.me/{sandbox.bot_username}{link}", data
+    await sandbox.wait_idle(CHANNEL, quiet=0.2, timeout=10)
+    (after,) = sandbox.messages(CHANNEL)
+    assert (after.text, after.reply_markup) == (before.text, before.reply_markup)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.views import callbacks, panels
-from handlers.guards import SubscriberChat, subscriber_chat
+from handlers.guards import SubscriberChat, audit, subscriber_chat
 from handlers.respond import send_replies, show_in_place
 from storage.subscriptions import Subscription, Topic, UnknownTarget
 
@@ -142,7 +142,20 @@ async def toggle(update: Update, context: BotContext) -> None:
     except UnknownTarget:
         await query.answer(context.gettext("I no longer know this network or meeting."))
         return
+    await _audit_channel(context, update, target, "toggled", code_of(subscription))
     await show_in_place(query, await panel(context, target))
+
+
+async def _audit_channel(
+    context: BotContext, update: Update, target: SubscriberChat, change: str, code: str = ""
+) -> None:
+    """Record an alliance admin's change of a channel's topics (a group's are its own)."""
+    if target.kind != "channel":
+        return
+    detail: dict[str, Any] = {"chat_id": target.chat_id, "change": change}
+    if code:
+        detail["topic"] = code
+    await audit(context, update, "channel_topics_changed", **detail)
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
@@ -200,6 +213,7 @@ async def stop_all(update: Update, context: BotContext) -> None:
         return
     store = context.services.stores.subscriptions
     removed = await store.stop_all(target.chat_id, now=context.services.clock.now())
+    await _audit_channel(context, update, target, "stopped")
     ctx = await context.render_context()
     await show_in_place(query, target.present(ctx, panels.stopped_reply(ctx, removed)))
 
@@ -212,5 +226,6 @@ async def undo_stop(update: Update, context: BotContext) -> None:
         return
     store = context.services.stores.subscriptions
     restored = await store.undo_stop(target.chat_id, now=context.services.clock.now())
+    await _audit_channel(context, update, target, "restored")
     ctx = await context.render_context()
     await show_in_place(query, target.present(ctx, panels.restored_reply(ctx, restored)))

@@ -7,6 +7,7 @@ are set through the sandbox's driver.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from typing import TYPE_CHECKING, Final
 
@@ -90,6 +91,30 @@ async def connect_and_follow_news(admin: Person, how: str = "name") -> SentMessa
     assert all(d.startswith(f"c:{CHANNEL}:") for d in data), "every button names the channel"
     assert all(len(d.encode()) <= 64 for d in data)
     return panel
+
+
+def audited(database: Path) -> list[tuple[object, ...]]:
+    """Return the audit log's actor, action and detail, oldest first."""
+    with sqlite3.connect(database) as conn:
+        return conn.execute("SELECT actor, action, detail FROM audit ORDER BY id").fetchall()
+
+
+async def test_topic_changes_of_a_channel_are_audited(
+    admin_bot: BotApp, settings: Settings, admin: Person
+) -> None:
+    """An alliance admin's toggles and /stopp in a channel's panel are in the audit log."""
+    panel = await connect_and_follow_news(admin)
+    await admin.press("Alles abbestellen", panel)
+    await admin.press("Ja", admin.messages()[-1])
+    await admin.press("Rückgängig", admin.messages()[-1])
+    entries = [(a, json.loads(str(d))) for actor, a, d in audited(settings.database)]
+    assert all(actor == ADMIN for actor, _, _ in audited(settings.database))
+    assert entries == [
+        ("channel_connected", {"chat_id": CHANNEL}),
+        ("channel_topics_changed", {"chat_id": CHANNEL, "change": "toggled", "topic": "news"}),
+        ("channel_topics_changed", {"chat_id": CHANNEL, "change": "stopped"}),
+        ("channel_topics_changed", {"chat_id": CHANNEL, "change": "restored"}),
+    ]
 
 
 async def test_connected_channel_gets_a_circular(

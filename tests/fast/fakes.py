@@ -343,8 +343,11 @@ class RecordingRequest(BaseRequest):
         return message
 
     def _edit(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        key = (params.get("chat_id"), params.get("message_id"))
-        message = self.messages.get(key)  # type: ignore[arg-type]
+        chat_id, message_id = params.get("chat_id"), params.get("message_id")
+        if not isinstance(chat_id, int) or not isinstance(message_id, int):
+            raise bad_request("message to edit not found")  # inline messages are not used
+        key = (chat_id, message_id)
+        message = self.messages.get(key)
         if message is None:
             raise bad_request("message to edit not found")
         if message["from"]["id"] != BOT_ID:
@@ -367,7 +370,7 @@ class RecordingRequest(BaseRequest):
                 "exactly the same as a current content and reply markup of the message"
             )
         edited["edit_date"] = DATE
-        self.messages[key] = edited  # type: ignore[index]
+        self.messages[key] = edited
         return edited
 
     def _chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -400,10 +403,10 @@ def _decode(
         payload = request_data.json_payload
         return (json.loads(payload) if payload else {}), {}
     # A multipart form: every parameter is a string, as in the sandbox and at Telegram.
-    files = {
-        name: UploadedFile(part[0], part[1], part[2] if len(part) > 2 else None)
-        for name, part in request_data.multipart_data.items()
-    }
+    files = {}
+    for name, part in request_data.multipart_data.items():
+        content = part[1] if isinstance(part[1], bytes) else part[1].read()
+        files[name] = UploadedFile(part[0], content, part[2] if len(part) > 2 else None)
     return dict(request_data.json_parameters), files
 
 

@@ -35,8 +35,10 @@ from bot.domain.schedule import DEFAULT_QUIET_HOURS, QuietHours, default_quiet_h
 from bot.domain.text import N_
 from storage.ldap_directory import (
     DEFAULT_TIMEOUT,
+    PASSWORD_MODES,
     LdapConfigError,
     LdapOptions,
+    PasswordMode,
     check_filter,
     parse_url,
 )
@@ -109,11 +111,14 @@ VARIABLES: Final = frozenset(
         "LDAP_ACTIVE_FILTER",
         "LDAP_TIMEOUT",
         "LDAP_CA_FILE",
+        "LDAP_STARTTLS",
+        "LDAP_PASSWORD_MODE",
         *SECRETS,
         *(name + "_FILE" for name in SECRETS),
         *READ_ELSEWHERE,
     }
 )
+YES_NO: Final[dict[str, bool]] = {"yes": True, "no": False}
 
 
 class ConfigError(Exception):
@@ -598,6 +603,7 @@ def _ldap(get: Callable[[str], str]) -> LdapOptions:
             ),
             value=url,
         ) from None
+    starttls, password_mode = _ldap_security(get, url)
     bind_dn = _required(get, "LDAP_BIND_DN")
     base_dn = _required(get, "LDAP_BASE_DN")
     attributes = {}
@@ -655,7 +661,47 @@ def _ldap(get: Callable[[str], str]) -> LdapOptions:
         active_filter=active,
         timeout=timeout,
         ca_file=ca_file,
+        starttls=starttls,
+        password_mode=password_mode,
     )
+
+
+def _ldap_security(get: Callable[[str], str], url: str) -> tuple[bool | None, PasswordMode]:
+    """Read NETZWERKBOT_LDAP_STARTTLS and _PASSWORD_MODE; check they fit the URL."""
+    raw = get("LDAP_STARTTLS")
+    if raw and raw.lower() not in YES_NO:
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_STARTTLS", N_("expected yes or no, got {value!r}"), value=raw
+        )
+    starttls = YES_NO[raw.lower()] if raw else None
+    if starttls is not None and url.lower().startswith("ldaps:"):
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_STARTTLS",
+            N_("is only for ldap:// URLs; ldaps:// is encrypted from the start"),
+        )
+    try:
+        security = parse_url(url, starttls).security
+    except LdapConfigError:
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_STARTTLS",
+            N_("no is allowed only for a loopback address in NETZWERKBOT_LDAP_URL"),
+        ) from None
+    mode = get("LDAP_PASSWORD_MODE").lower() or "modify-password"
+    if mode not in PASSWORD_MODES:
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_PASSWORD_MODE",
+            N_("expected modify-password or ad-unicodepwd, got {value!r}"),
+            value=get("LDAP_PASSWORD_MODE"),
+        )
+    if mode == "ad-unicodepwd" and security == "plain":
+        raise ConfigError(
+            "NETZWERKBOT_LDAP_PASSWORD_MODE",
+            N_(
+                "ad-unicodepwd needs an encrypted connection: ldaps:// or StartTLS "
+                "(NETZWERKBOT_LDAP_STARTTLS=yes)"
+            ),
+        )
+    return starttls, "ad-unicodepwd" if mode == "ad-unicodepwd" else "modify-password"
 
 
 def _bind_password(get: Callable[[str], str]) -> str:

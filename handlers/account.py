@@ -174,6 +174,9 @@ def _refusal_text(tr: Translator, reason: PasswordRefusal) -> str:
         PasswordRefusal.TOO_SHORT: _("it is too short for its rules."),
         PasswordRefusal.IN_HISTORY: _("you have used it before."),
         PasswordRefusal.QUALITY: _("it does not meet its quality rules."),
+        PasswordRefusal.POLICY: _(
+            "it is too short or too simple for its rules, or you have used it before."
+        ),
         PasswordRefusal.OTHER: _("it does not meet its rules."),
     }
     return _(

@@ -9,8 +9,12 @@ server to change or check a password:
 - ``set_password`` is the Password Modify extended operation (RFC 3062): the server hashes
   the password with its own scheme and applies its own policy (OpenLDAP's ppolicy: minimum
   length, history). A refusal arrives as :class:`~storage.members.PasswordRefused` with the
-  reason from the ppolicy response control. ``check_password`` is a simple bind as the entry.
-  The bot stores no password and no hash.
+  reason from the ppolicy response control. Active Directory has no Password Modify: with
+  ``password_mode="ad-unicodepwd"`` the password is a modify (replace) of ``unicodePwd``
+  with the password in double quotes, UTF-16-LE encoded, only ever over TLS; AD's policy
+  refusals (``0000052D``: length, complexity, history) become ``PasswordRefused`` too.
+  ``check_password`` is a simple bind as the entry in both modes. The bot stores no password
+  and no hash.
 - The Telegram link stays in the bot's database, in ``directory_links``, keyed by the entry's
   stable id (``entryUUID``; configurable). Each entry gets a local integer id there the first
   time it is found, so the rest of the bot (dialogs, codes) keeps its integer member ids.
@@ -34,10 +38,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from ldap3 import NONE, SIMPLE, SUBTREE, Connection, Server, Tls
+from ldap3 import MODIFY_REPLACE, NONE, SIMPLE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
 
 from storage.codecs import parse_utc, utc_text
@@ -75,6 +79,19 @@ RESULT_SIZE_LIMIT: Final = 4
 RESULT_CONSTRAINT_VIOLATION: Final = 19
 RESULT_INVALID_CREDENTIALS: Final = 49
 RESULT_UNWILLING: Final = 53
+PasswordMode = Literal["modify-password", "ad-unicodepwd"]
+AD_UNICODEPWD: Final[PasswordMode] = "ad-unicodepwd"
+PASSWORD_MODES: Final[tuple[PasswordMode, ...]] = ("modify-password", AD_UNICODEPWD)
+# Active Directory: the password attribute, and the Win32 error in a diagnostic message that
+# means "the password does not meet the policy" (ERROR_PASSWORD_RESTRICTION: length,
+# complexity, history, minimum age).
+AD_PASSWORD_ATTRIBUTE: Final = "unicodePwd"  # noqa: S105 - an attribute name
+AD_POLICY_ERROR: Final = "0000052D"
+# LDAP_SERVER_POLICY_HINTS (Windows Server 2012 R2 and later): a reset by the service account
+# then obeys the password history as a member's own change does. Value: SEQUENCE { INTEGER 1 }.
+# Not critical, so older DCs (and other servers) ignore it.
+AD_POLICY_HINTS_OID: Final = "1.2.840.113556.1.4.2239"
+AD_POLICY_HINTS_VALUE: Final = b"\x30\x03\x02\x01\x01"
 LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
 
 SQL_LINK_COLUMNS: Final = "id, entry_key, telegram_user_id, linked_at"
@@ -115,6 +132,10 @@ class LdapOptions:
     timeout: float = DEFAULT_TIMEOUT
     # CA certificates for a private CA; None: the system's trust store.
     ca_file: Path | None = None
+    # StartTLS on an ldap:// URL; None: yes, except on a loopback address (see parse_url).
+    starttls: bool | None = None
+    # How a password is set: RFC 3062 Password Modify, or Active Directory's unicodePwd.
+    password_mode: PasswordMode = "modify-password"  # noqa: S105 - a mode, not a password
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +167,15 @@ async def unlink_chat(db: Database, chat_id: int) -> int:
     )
 
 
-def parse_url(url: str) -> Endpoint:
+def parse_url(url: str, starttls: bool | None = None) -> Endpoint:
     """Return the endpoint of an ``ldaps://`` or ``ldap://`` URL.
 
     ``ldap://`` means StartTLS, except on a loopback address, where it is plain (a directory
-    on the same machine, or the tests' slapd).
+    on the same machine, or the tests' slapd) unless ``starttls`` is True. ``starttls`` False
+    (plain) is accepted only on a loopback address, and ``starttls`` is not for ``ldaps://``.
 
     Raises:
-        LdapConfigError: not such a URL.
+        LdapConfigError: not such a URL, or a ``starttls`` that does not fit it.
     """
     parts = urlsplit(url)
     if parts.scheme not in {"ldap", "ldaps"} or not parts.hostname:
@@ -166,8 +188,14 @@ def parse_url(url: str) -> Endpoint:
         raise LdapConfigError(url) from None
     host = parts.hostname
     if parts.scheme == "ldaps":
+        if starttls is not None:
+            raise LdapConfigError("StartTLS inside ldaps")
         return Endpoint(host, port, "ldaps")
-    return Endpoint(host, port, "plain" if is_loopback(host) else "starttls")
+    if starttls is None:
+        starttls = not is_loopback(host)
+    if not starttls and not is_loopback(host):
+        raise LdapConfigError("plain LDAP beyond loopback")
+    return Endpoint(host, port, "starttls" if starttls else "plain")
 
 
 def is_loopback(host: str) -> bool:
@@ -223,7 +251,7 @@ def escape_bytes(value: bytes) -> str:
 
 def entry_key(raw: bytes) -> str:
     """Return how an entry's id is stored: as text if printable ASCII, else ``hex:…``."""
-    if raw.isascii() and raw.decode("ascii").isprintable():
+    if raw.isascii() and raw.decode("ascii").isprintable() and not raw.startswith(b"hex:"):
         return raw.decode("ascii")
     return "hex:" + raw.hex()
 
@@ -259,7 +287,12 @@ class LdapDirectory:
     def __init__(self, db: Database, options: LdapOptions) -> None:
         self._db = db
         self._options = options
-        self._endpoint = parse_url(options.url)
+        self._endpoint = parse_url(options.url, options.starttls)
+        if options.password_mode not in PASSWORD_MODES:
+            raise LdapConfigError(options.password_mode)
+        if options.password_mode == AD_UNICODEPWD and self._endpoint.security == "plain":
+            # AD refuses unicodePwd without encryption; and a password never goes in clear.
+            raise LdapConfigError("ad-unicodepwd needs TLS")
         self._active = check_filter(options.active_filter)
         self._executor = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="ldap")
 
@@ -326,7 +359,12 @@ class LdapDirectory:
         row = await self._db.fetchone(SQL_LINK_BY_ID, (member_id,))
         if row is None:
             raise UnknownMember(str(member_id))
-        await self._call(self._modify_password, self._by_key(str(row["entry_key"])), password)
+        change = (
+            self._modify_unicode_pwd
+            if self._options.password_mode == AD_UNICODEPWD
+            else self._modify_password
+        )
+        await self._call(change, self._by_key(str(row["entry_key"])), password)
 
     async def check_password(self, email: str, password: str) -> bool:
         """Tell whether a bind as the active member with this address succeeds."""
@@ -364,13 +402,7 @@ class LdapDirectory:
     def _connection(self, user: str | None = None, password: str | None = None) -> Connection:
         """Open a connection (TLS as configured) and bind; raise DirectoryUnavailable."""
         options, endpoint = self._options, self._endpoint
-        tls = None
-        if endpoint.security != "plain":
-            tls = Tls(
-                validate=ssl.CERT_REQUIRED,
-                version=ssl.PROTOCOL_TLS_CLIENT,
-                ca_certs_file=str(options.ca_file) if options.ca_file else None,
-            )
+        tls = None if endpoint.security == "plain" else CheckedTls(endpoint.host, options.ca_file)
         server = Server(
             endpoint.host,
             port=endpoint.port,
@@ -398,7 +430,15 @@ class LdapDirectory:
             bound = connection.bind()
         except LDAPException as error:
             _close(connection)
-            log.warning("The LDAP directory is unreachable (%s)", type(error).__name__)
+            if "certificate" in str(error).lower():
+                # Never retried without TLS: the operator has to fix the trust.
+                log.error(
+                    "The LDAP server's TLS certificate was not accepted (%s); "
+                    "check NETZWERKBOT_LDAP_CA_FILE and the host name in NETZWERKBOT_LDAP_URL",
+                    type(error).__name__,
+                )
+            else:
+                log.warning("The LDAP directory is unreachable (%s)", type(error).__name__)
             raise DirectoryUnavailable(type(error).__name__) from None
         except DirectoryUnavailable:
             _close(connection)
@@ -510,6 +550,40 @@ class LdapDirectory:
         log.error("The LDAP server did not change a password (result %s)", code)
         raise DirectoryUnavailable(f"password modify result {code}")
 
+    def _modify_unicode_pwd(self, search_filter: str, password: str) -> None:
+        """Set an Active Directory password: replace ``unicodePwd`` (a reset, over TLS)."""
+        connection = self._connection()
+        try:
+            entry = self._search_in(connection, search_filter)
+            if entry is None:
+                raise UnknownMember("not active")
+            try:
+                connection.modify(
+                    entry.dn,
+                    {AD_PASSWORD_ATTRIBUTE: [(MODIFY_REPLACE, [unicode_pwd(password)])]},
+                    controls=[(AD_POLICY_HINTS_OID, False, AD_POLICY_HINTS_VALUE)],
+                )
+            except LDAPException as error:
+                log.warning("An LDAP password change failed (%s)", type(error).__name__)
+                raise DirectoryUnavailable(type(error).__name__) from None
+            result = connection.result
+        finally:
+            _close(connection)
+        code = result.get("result")
+        if code == RESULT_SUCCESS:
+            return
+        reason = ad_refusal(code, str(result.get("message") or ""))
+        if reason is not None:
+            log.info("The directory's password policy refused a new password (%s)", reason)
+            raise PasswordRefused(reason)
+        # AD's message is a Win32 code and a DSID; the code alone says what went wrong.
+        log.error(
+            "The LDAP server did not change a password (result %s, %s)",
+            code,
+            str(result.get("message") or "")[:8] or "no message",
+        )
+        raise DirectoryUnavailable(f"unicodePwd modify result {code}")
+
     def _bind_as(self, search_filter: str, password: str) -> bool:
         entry = self._search_one(search_filter)
         if entry is None:
@@ -519,6 +593,54 @@ class LdapDirectory:
         except _WrongPassword:
             return False
         return True
+
+
+def unicode_pwd(password: str) -> bytes:
+    """Return a password as Active Directory's ``unicodePwd`` takes it: quoted, UTF-16-LE."""
+    return f'"{password}"'.encode("utf-16-le")
+
+
+def ad_refusal(code: object, message: str) -> PasswordRefusal | None:
+    """Tell whether a failed ``unicodePwd`` modify is a policy refusal, and which.
+
+    AD answers a password its policy refuses with constraintViolation (19), some versions
+    with unwillingToPerform (53), and a diagnostic message beginning ``0000052D:``. Any other
+    constraintViolation on the password is a refusal without a reason; anything else is not a
+    refusal (an unwillingToPerform without 52D is, for example, a connection without TLS or a
+    service account without the right to reset passwords).
+    """
+    if code in {RESULT_CONSTRAINT_VIOLATION, RESULT_UNWILLING} and (
+        message.upper().startswith(AD_POLICY_ERROR)
+    ):
+        return PasswordRefusal.POLICY
+    if code == RESULT_CONSTRAINT_VIOLATION:
+        return PasswordRefusal.OTHER
+    return None
+
+
+class CheckedTls(Tls):  # type: ignore[misc] # ldap3 has no type hints
+    """ldap3's TLS settings, with the standard library's own certificate check.
+
+    ldap3 2.9.1 (its last release) switches off the context's host name check and matches
+    names itself with ``ssl.match_hostname``, deprecated since Python 3.7 and gone in 3.12.
+    Here :func:`ssl.create_default_context` does it all: the chain against the CA file (or
+    the system's CAs), the host name or IP address, TLS 1.2 at least. A failure raises
+    during the handshake, and ldap3 turns it into an exception: never a plain fallback.
+    """
+
+    def __init__(self, host: str, ca_file: Path | None) -> None:
+        super().__init__(validate=ssl.CERT_REQUIRED)
+        self._host = host
+        self._context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+
+    def wrap_socket(self, connection: Connection, do_handshake: bool = False) -> None:
+        """Wrap the connection's socket in TLS (for ldaps:// and for StartTLS)."""
+        connection.socket = self._context.wrap_socket(
+            connection.socket,
+            server_side=False,
+            do_handshake_on_connect=do_handshake,
+            server_hostname=self._host,
+        )
 
 
 class _WrongPassword(Exception):

@@ -122,6 +122,9 @@ class PasswordRefusal(StrEnum):
     IN_HISTORY = "in_history"
     QUALITY = "quality"
     TOO_YOUNG = "too_young"
+    # Active Directory's refusal (0000052D) does not say which rule: length, complexity or
+    # history.
+    POLICY = "policy"
     OTHER = "other"
 
 

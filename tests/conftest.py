@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.clock import ManualClock
-from tests.slapd import Slapd, running_slapd, slapd_binary
+from tests.slapd import Slapd, openssl_binary, running_slapd, slapd_binary
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,3 +34,13 @@ def slapd(tmp_path: Path) -> Iterator[Slapd]:
     if slapd_binary() is None:
         pytest.skip("slapd is not installed (apt-get install slapd); .ci/run installs it")
     yield from running_slapd(tmp_path / "slapd")
+
+
+@pytest.fixture
+def slapd_tls(tmp_path: Path) -> Iterator[Slapd]:
+    """Run slapd with TLS: ldaps://, StartTLS, and nothing else without encryption."""
+    if slapd_binary() is None:
+        pytest.skip("slapd is not installed (apt-get install slapd); .ci/run installs it")
+    if openssl_binary() is None:
+        pytest.skip("openssl is not installed (apt-get install openssl); .ci/run installs it")
+    yield from running_slapd(tmp_path / "slapd-tls", tls=True)

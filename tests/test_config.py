@@ -19,6 +19,7 @@ from bot.config import (
 )
 from bot.domain.schedule import QuietHours
 from bot.i18n import translator
+from storage.ldap_directory import parse_url
 
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi"
 
@@ -255,6 +256,66 @@ def test_ldap_settings(tmp_path: Path) -> None:
     from_file = Settings.from_env(environ, env_file=None)
     assert from_file.ldap is not None
     assert from_file.ldap.bind_password == "aus-der-datei"
+
+
+def test_ldap_security_and_password_mode() -> None:
+    """StartTLS by default beyond loopback; AD's unicodePwd mode; both fit the URL."""
+    default = Settings.from_env(LDAP, env_file=None).ldap
+    assert default is not None
+    assert (default.starttls, default.password_mode) == (None, "modify-password")
+    active_directory = Settings.from_env(
+        {
+            **LDAP,
+            "NETZWERKBOT_LDAP_URL": "ldap://dc1.example.org",
+            "NETZWERKBOT_LDAP_PASSWORD_MODE": "AD-unicodePwd",
+        },
+        env_file=None,
+    ).ldap
+    assert active_directory is not None
+    assert active_directory.password_mode == "ad-unicodepwd"
+    assert parse_url(active_directory.url, active_directory.starttls).security == "starttls"
+    local = Settings.from_env(
+        {
+            **LDAP,
+            "NETZWERKBOT_LDAP_URL": "ldap://127.0.0.1:3389",
+            "NETZWERKBOT_LDAP_STARTTLS": "yes",
+            "NETZWERKBOT_LDAP_PASSWORD_MODE": "ad-unicodepwd",
+        },
+        env_file=None,
+    ).ldap
+    assert local is not None
+    assert local.starttls is True
+
+
+@pytest.mark.parametrize(
+    ("changes", "variable"),
+    [
+        # Plain LDAP to another machine: refused at start-up, never sent in clear.
+        (
+            {"NETZWERKBOT_LDAP_URL": "ldap://ldap.example.org", "NETZWERKBOT_LDAP_STARTTLS": "no"},
+            "NETZWERKBOT_LDAP_STARTTLS",
+        ),
+        ({"NETZWERKBOT_LDAP_STARTTLS": "yes"}, "NETZWERKBOT_LDAP_STARTTLS"),
+        ({"NETZWERKBOT_LDAP_STARTTLS": "vielleicht"}, "NETZWERKBOT_LDAP_STARTTLS"),
+        ({"NETZWERKBOT_LDAP_PASSWORD_MODE": "samba"}, "NETZWERKBOT_LDAP_PASSWORD_MODE"),
+        # AD's unicodePwd over a plain connection (loopback without StartTLS): refused.
+        (
+            {
+                "NETZWERKBOT_LDAP_URL": "ldap://localhost",
+                "NETZWERKBOT_LDAP_PASSWORD_MODE": "ad-unicodepwd",
+            },
+            "NETZWERKBOT_LDAP_PASSWORD_MODE",
+        ),
+    ],
+)
+def test_ldap_security_refusals(changes: dict[str, str], variable: str) -> None:
+    """Settings that would send passwords in clear, or make no sense, stop start-up."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**LDAP, **changes}, env_file=None)
+    assert caught.value.variable == variable
+    line = caught.value.describe(translator().gettext)
+    assert line.startswith(f"Konfigurationsfehler in {variable}: ")
+    assert "geheim" not in line
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 The new password is set in slapd (Password Modify) and proven by binds as a website does
 them: the new one succeeds, the old one fails. Also: the server's policy refusals reach the
 person in German, an entry outside the active filter reads like an unknown address, and a
-server that is down gets "gerade nicht möglich" and a log line.
+server that is down gets "gerade nicht möglich" and a log line. In Active Directory's mode
+(over ldaps:// with a test CA) the same dialog sets ``unicodePwd``.
 """
 
 from __future__ import annotations
@@ -161,3 +162,50 @@ async def test_server_down_is_not_possible_now(
     await person.say("/kennwort")
     (reply,) = await person.say(MEMBER)
     assert SAME_REPLY in reply.text
+
+
+@pytest.fixture
+async def ad_bot(
+    settings: Settings, clock: ManualClock, sandbox: Sandbox, sink: MailSink, slapd_tls: Slapd
+) -> AsyncIterator[BotApp]:
+    """Run the bot in Active Directory's password mode, over ldaps:// with the test CA."""
+    ldap_settings = replace(
+        settings,
+        smtp=SmtpSettings.local(sink.host, sink.port, SINK_SENDER),
+        directory="ldap",
+        ldap=slapd_tls.options(
+            url=slapd_tls.ldaps_url,
+            ca_file=slapd_tls.ca_file,
+            password_mode="ad-unicodepwd",
+            name_attribute="displayName",
+            id_attribute="objectGUID",
+        ),
+    )
+    app = build_application(ldap_settings, clock=clock, seed_demo=True)
+    async with running(app):
+        yield app
+    refused = [(c.method, c.response) for c in sandbox.calls if c.status == 400]
+    assert not refused, refused
+
+
+async def test_recovery_sets_unicode_pwd_over_ldaps(
+    ad_bot: BotApp, person: Person, sink: MailSink, slapd_tls: Slapd
+) -> None:
+    """AD's mode through the whole recovery: a refusal in German, then unicodePwd is set.
+
+    The test slapd cannot bind with unicodePwd, so the proof is the stored value.
+    """
+    code = await request_code(person, sink, MEMBER, "/kennwort")
+    (reply,) = await person.say(code)
+    assert "Senden Sie mir jetzt Ihr neues Kennwort" in reply.text
+    # Over AD's 256 characters: the server's constraintViolation reaches the person.
+    (reply,) = await person.say("Lang-" * 60)
+    assert "Das Mitgliederverzeichnis nimmt dieses Kennwort nicht an" in reply.text
+    assert "Es erfüllt seine Regeln nicht. Bitte senden Sie ein anderes" in reply.text
+    (reply,) = await person.say(NEW_PASSWORD)
+    assert "Ihr Kennwort wurde geändert" in reply.text
+    stored = await asyncio.to_thread(slapd_tls.raw_attribute, ERIKA_DN, "unicodePwd")
+    assert stored == [f'"{NEW_PASSWORD}"'.encode("utf-16-le")]
+    confirmation = (await sink.wait_for(2))[-1]
+    assert confirmation.to == MEMBER
+    assert "Guten Tag Dr. Erika Muster" in confirmation.body, "the name from displayName"

@@ -327,6 +327,8 @@ async def start_listener(app: BotApp) -> None:
     secret = None
     if settings.webhook is not None:
         secret = webhook.secret_token(settings, settings.webhook)
+        # Configured or derived from the key: like the token, never in any log line.
+        protect_secret(secret)
         routes += webhook.WebhookRoutes(
             app,
             path=settings.webhook.path,

@@ -1,9 +1,9 @@
 """Logging set-up: nothing is configured on import; secrets never reach a log line.
 
-Secrets (the token, ``NETZWERKBOT_SECRET_KEY``, the SMTP password) are redacted from every
-record at every level. PTB's DEBUG lines that carry whole updates and Bot API parameters
-(and so every message text, a typed password among them) keep only the update id or the
-endpoint, so not even DEBUG logs hold what people write.
+Secrets (the token, ``NETZWERKBOT_SECRET_KEY``, the SMTP and LDAP bind passwords, the webhook
+secret) are redacted from every record at every level. PTB's DEBUG lines that carry whole
+updates and Bot API parameters (and so every message text, a typed password among them) keep
+only the update id or the endpoint, so not even DEBUG logs hold what people write.
 
 Two formats: readable lines (the default) or, with ``NETZWERKBOT_LOG_FORMAT=json``, one JSON
 object per line for log collectors: ``time`` (UTC, ISO 8601), ``level``, ``logger``,

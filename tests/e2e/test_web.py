@@ -219,9 +219,12 @@ async def test_webhook_refuses_wrong_secret_and_bad_bodies(
 
 
 async def test_webhook_secret_is_derived_from_the_key(
-    settings: Settings, clock: ManualClock, sandbox: Sandbox
+    settings: Settings, clock: ManualClock, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Without NETZWERKBOT_WEBHOOK_SECRET the secret comes from the secret key (an HMAC)."""
+    """Without NETZWERKBOT_WEBHOOK_SECRET the secret comes from the secret key (an HMAC).
+
+    It is redacted from the logs like the token.
+    """
     port = free_port()
     hook = WebhookSettings(f"http://127.0.0.1:{port}/")
     configured = dataclasses.replace(
@@ -232,6 +235,11 @@ async def test_webhook_secret_is_derived_from_the_key(
         (call,) = [c for c in sandbox.calls if c.method == "setWebhook"]
         assert call.params["secret_token"] == secret_token(configured, hook)
         assert len(call.params["secret_token"]) == 64
+        # Whatever logs it by mistake (a library at DEBUG, a traceback): never readable.
+        with caplog.at_level(logging.DEBUG):
+            logging.getLogger("somewhere").debug("secret: %s", secret_token(configured, hook))
+        assert secret_token(configured, hook) not in caplog.text
+        assert "secret: [REDACTED]" in caplog.text
         (reply,) = await Person(sandbox, 1003).say("/start")
         assert reply.text
 

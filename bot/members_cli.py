@@ -78,6 +78,18 @@ async def run(
 ) -> int:
     """Run a ``members`` subcommand; return the exit code."""
     stdin, out, err = stdin or sys.stdin, out or sys.stdout, err or sys.stderr
+    if settings.directory != "embedded":
+        # The bot would never read what these commands write: say so instead of doing it.
+        message = (
+            translator()
+            .gettext(
+                "The members are in the LDAP directory (NETZWERKBOT_DIRECTORY=ldap): add, change "
+                "and deactivate them there. {command} manages only the embedded directory."
+            )
+            .format(command="netzwerkbot members")
+        )
+        print(message, file=err)
+        return EXIT_USAGE
     db = await Database.open(settings.database)
     try:
         await migrate_database(db, settings)

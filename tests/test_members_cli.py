@@ -128,6 +128,26 @@ async def test_unclosed_quote_or_huge_field_changes_nothing(tmp_path: Path) -> N
     assert out.splitlines()[-1] == "0 Mitglieder"
 
 
+async def test_with_the_ldap_directory_nothing_is_written(tmp_path: Path) -> None:
+    """With NETZWERKBOT_DIRECTORY=ldap the bot never reads the embedded members: one line."""
+    settings = replace(await prepared(tmp_path), directory="ldap")
+    members_file = tmp_path / "mitglieder.csv"
+    members_file.write_text(GOOD, encoding="utf-8")
+    for argv in (
+        ("import", "--sync", str(members_file)),
+        ("list",),
+        ("deactivate", "max@example.org"),
+        ("delete", "max@example.org"),
+        ("check-password", "max@example.org"),
+    ):
+        code, out, err = await run(settings, *argv)
+        assert (code, out) == (2, "")
+        assert err.startswith("Die Mitglieder stehen im LDAP-Verzeichnis")
+        assert err.count("\n") == 1
+    code, out, _ = await run(replace(settings, directory="embedded"), "list")
+    assert out.splitlines()[-1] == "0 Mitglieder"
+
+
 async def _audit(settings: Settings) -> list[tuple[str, str]]:
     db = await Database.open(settings.database)
     try:

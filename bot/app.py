@@ -72,7 +72,7 @@ from storage.catalog import CatalogStore
 from storage.codes import AccountStore
 from storage.db import Database
 from storage.ldap_directory import LdapDirectory
-from storage.leases import Lease, recover
+from storage.leases import Lease
 from storage.mail_jobs import MailJobStore
 from storage.members import MemberDirectory, MemberStore
 from storage.outbox import OutboxStore
@@ -247,7 +247,8 @@ async def _post_init(app: BotApp) -> None:
             log.info("Loaded the bundled alliance data into an empty database")
         # Rows a crash left claimed were perhaps sent, perhaps not: send them (again). Rows
         # of a process that still runs (a lease) stay its own.
-        recovered = await recover(db, services.lease)
+        recovered = await stores.reminders.recover_in_flight()
+        recovered += await stores.outbox.recover_in_flight()
         await stores.broadcasts.recover()
         await stores.accounts.load()
         if recovered:
@@ -468,9 +469,11 @@ async def run_dispatcher(context: BotContext) -> None:
     """
     services = context.services
     # Keep this process's claims alive, and take back those of a process that has died.
-    db = services.stores.db
-    await services.lease.renew(db)
-    if recovered := await recover(db, services.lease):
+    stores = services.stores
+    await stores.reminders.renew_leases()
+    await stores.outbox.renew_leases()
+    recovered = await stores.reminders.recover_in_flight()
+    if recovered := recovered + await stores.outbox.recover_in_flight():
         log.warning("Recovered %d sends a stopped process had in flight", recovered)
     await services.dispatcher.run()
     now = services.clock.now()

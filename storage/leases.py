@@ -3,11 +3,13 @@
 A row goes ``pending`` -> ``sending`` when a process claims it, just before its request
 leaves. The claim records the process (:attr:`Lease.owner`, host, pid and a random part) and
 an expiry (:attr:`Lease.until`). The process renews its leases while it runs (every wake of
-the dispatcher, see :meth:`Lease.renew`); a row whose lease expired, or whose owner is a
-process of this host that no longer exists, belongs to nobody and goes back to ``pending``
-(:func:`recover`). So a second process on the same database never takes back the rows of a
-live one (they would go out twice), while the rows of a crashed one come back at once when
-it ran on this host and after at most :data:`LEASE_DURATION` otherwise.
+the dispatcher; each table's store renews its own rows, ``renew_leases``); a row whose lease
+expired, or whose owner is a process of this host that no longer exists, belongs to nobody
+and goes back to ``pending`` (each store's ``recover_in_flight``, with
+:func:`recover_params`). This module holds no SQL: the tables belong to their stores. So a
+second process on the same database never takes back the rows of a live one (they would go
+out twice), while the rows of a crashed one come back at once when it ran on this host and
+after at most :data:`LEASE_DURATION` otherwise.
 """
 
 from __future__ import annotations
@@ -23,40 +25,10 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from storage.db import Database
 
 # Long enough for a row held across a flood pause (retry_after) between two renewals.
 LEASE_DURATION: Final = timedelta(minutes=2)
-TABLES: Final = ("reminders", "outbox")
 OWNER_PARTS: Final = 3
-
-# The same statements for both tables, spelled out, so every statement is a plain constant.
-SQL_OWNERS: Final = {
-    "reminders": "SELECT DISTINCT claimed_by FROM reminders WHERE status = 'sending'",
-    "outbox": "SELECT DISTINCT claimed_by FROM outbox WHERE status = 'sending'",
-}
-SQL_RENEW: Final = {
-    "reminders": """
-UPDATE reminders SET lease_until = :until WHERE status = 'sending' AND claimed_by = :owner""",
-    "outbox": """
-UPDATE outbox SET lease_until = :until WHERE status = 'sending' AND claimed_by = :owner""",
-}
-# Rows nobody holds: no owner (claimed before leases existed), an expired lease, or a dead
-# owner; never this process's own rows.
-SQL_RECOVER: Final = {
-    "reminders": """
-UPDATE reminders SET status = 'pending', attempts = attempts + 1, claimed_by = NULL,
-    lease_until = NULL
-WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by <> :owner) AND (
-    claimed_by IS NULL OR lease_until IS NULL OR lease_until <= :now
-    OR claimed_by IN (SELECT value FROM json_each(:dead)))""",
-    "outbox": """
-UPDATE outbox SET status = 'pending', attempts = attempts + 1, claimed_by = NULL,
-    lease_until = NULL
-WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by <> :owner) AND (
-    claimed_by IS NULL OR lease_until IS NULL OR lease_until <= :now
-    OR claimed_by IN (SELECT value FROM json_each(:dead)))""",
-}
 
 
 def _utc_now() -> datetime:
@@ -106,29 +78,19 @@ class Lease:
         """Return the named parameters ``:owner`` and ``:until`` of a claim."""
         return {"owner": self.owner, "until": self.until()}
 
-    async def renew(self, db: Database) -> int:
-        """Extend the leases of this process's rows in flight; return how many."""
-        renewed = 0
-        for table in TABLES:
-            renewed += await db.execute(SQL_RENEW[table], self.params())
-        return renewed
+
+def dead_owners(owners: Iterable[str | None], lease: Lease) -> str:
+    """Return, as a JSON list for ``json_each``, the owners that are dead processes."""
+    return json.dumps([o for o in owners if o and o != lease.owner and owner_is_dead(o)])
 
 
-async def recover(db: Database, lease: Lease, tables: Iterable[str] = TABLES) -> int:
-    """Put rows in flight that nobody holds any more back to pending; return how many.
-
-    Those rows were perhaps sent, perhaps not: they go out (again), at least once.
-    """
-    recovered = 0
-    async with db.transaction():
-        for table in tables:
-            owners = [row[0] for row in await db.fetchall(SQL_OWNERS[table])]
-            dead = [o for o in owners if o and o != lease.owner and owner_is_dead(o)]
-            recovered += await db.execute(
-                SQL_RECOVER[table],
-                {"owner": lease.owner, "now": _utc_text(lease.clock()), "dead": json.dumps(dead)},
-            )
-    return recovered
+def recover_params(owners: Iterable[str | None], lease: Lease) -> dict[str, str]:
+    """Return the named parameters of a table's recovery: ``:owner``, ``:now``, ``:dead``."""
+    return {
+        "owner": lease.owner,
+        "now": _utc_text(lease.clock()),
+        "dead": dead_owners(owners, lease),
+    }
 
 
 def _utc_text(moment: datetime) -> str:

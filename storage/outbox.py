@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from storage.codecs import parse_utc, utc_text
-from storage.leases import Lease, recover
+from storage.leases import Lease, recover_params
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -88,6 +88,19 @@ WHERE o.status = 'pending' AND o.broadcast_id IS NULL AND COALESCE(s.status, 'ac
 SQL_FOR_CHAT: Final = """
 SELECT id, chat_id, kind, payload, due_at, attempts, first_failed_at FROM outbox
 WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id"""
+
+
+SQL_LEASE_OWNERS: Final = "SELECT DISTINCT claimed_by FROM outbox WHERE status = 'sending'"
+SQL_RENEW_LEASES: Final = """
+UPDATE outbox SET lease_until = :until WHERE status = 'sending' AND claimed_by = :owner"""
+# Rows nobody holds: no owner (claimed before leases existed), an expired lease, or a dead
+# owner (storage/leases.py); never this process's own rows.
+SQL_RECOVER_LEASES: Final = """
+UPDATE outbox SET status = 'pending', attempts = attempts + 1, claimed_by = NULL,
+    lease_until = NULL
+WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by <> :owner) AND (
+    claimed_by IS NULL OR lease_until IS NULL OR lease_until <= :now
+    OR claimed_by IN (SELECT value FROM json_each(:dead)))"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,4 +287,10 @@ class OutboxStore:
         Every kind is sent at least once: a crash between Telegram's answer and
         :meth:`mark_sent` repeats the few rows that were in flight.
         """
-        return await recover(self._db, self._lease, ("outbox",))
+        async with self._db.transaction():
+            owners = [row[0] for row in await self._db.fetchall(SQL_LEASE_OWNERS)]
+            return await self._db.execute(SQL_RECOVER_LEASES, recover_params(owners, self._lease))
+
+    async def renew_leases(self) -> int:
+        """Extend the leases of this process's rows in flight; return how many."""
+        return await self._db.execute(SQL_RENEW_LEASES, self._lease.params())

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 from bot.domain.models import DATA_TIMEZONE, Event, Host
 from bot.domain.schedule import Lead, QuietHours, due_reminders, quiet_from_columns, reminder_due
 from storage.codecs import event_from_row, parse_utc, utc_text
-from storage.leases import Lease, recover
+from storage.leases import Lease, recover_params
 from storage.outbox import enqueue_notice
 
 if TYPE_CHECKING:
@@ -264,6 +264,19 @@ SQL_QUEUED_PLAN_OF: Final = """
 SELECT event_id, after, revive FROM plan_queue
 WHERE event_id IN (SELECT value FROM json_each(:ids)) ORDER BY event_id LIMIT 1"""
 SQL_STALE_PLANS: Final = "SELECT event_id FROM plan_queue WHERE updated_at < ?"
+
+
+SQL_LEASE_OWNERS: Final = "SELECT DISTINCT claimed_by FROM reminders WHERE status = 'sending'"
+SQL_RENEW_LEASES: Final = """
+UPDATE reminders SET lease_until = :until WHERE status = 'sending' AND claimed_by = :owner"""
+# Rows nobody holds: no owner (claimed before leases existed), an expired lease, or a dead
+# owner (storage/leases.py); never this process's own rows.
+SQL_RECOVER_LEASES: Final = """
+UPDATE reminders SET status = 'pending', attempts = attempts + 1, claimed_by = NULL,
+    lease_until = NULL
+WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by <> :owner) AND (
+    claimed_by IS NULL OR lease_until IS NULL OR lease_until <= :now
+    OR claimed_by IN (SELECT value FROM json_each(:dead)))"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -806,7 +819,13 @@ class ReminderStore:
 
     async def recover_in_flight(self) -> int:
         """Put rows no live process holds back to ``pending``; return how many."""
-        return await recover(self._db, self._lease, ("reminders",))
+        async with self._db.transaction():
+            owners = [row[0] for row in await self._db.fetchall(SQL_LEASE_OWNERS)]
+            return await self._db.execute(SQL_RECOVER_LEASES, recover_params(owners, self._lease))
+
+    async def renew_leases(self) -> int:
+        """Extend the leases of this process's rows in flight; return how many."""
+        return await self._db.execute(SQL_RENEW_LEASES, self._lease.params())
 
     async def next_due(self, *, after: datetime | None = None) -> datetime | None:
         """Return when the earliest pending row of an active chat is due (after ``after``)."""

@@ -69,7 +69,7 @@ async def test_live_rows_are_kept_until_their_lease_ends(
     assert await second_store.recover_in_flight() == 0
     # The live process renews its lease while it runs, so time passing changes nothing.
     clock.now += LEASE_DURATION - timedelta(seconds=5)
-    assert await live.renew(db) == 1
+    assert await first_store.renew_leases() == 1
     clock.now += timedelta(seconds=30)
     assert await second_store.recover_in_flight() == 0
     # It stops renewing (hangs, or runs on another host and died): the lease runs out.

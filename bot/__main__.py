@@ -20,7 +20,7 @@ from bot.i18n import translator
 from bot.logs import configure_logging
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from zoneinfo import ZoneInfo
 
     from bot.domain.models import Catalog, Event
@@ -222,7 +222,14 @@ async def _events(settings: Settings, args: argparse.Namespace) -> int:
             # As ``run`` would on its first start: an empty database would never get them.
             await store.load_bundled(include_demo=False, now=now, tz=tz)
         if args.action == "list":
-            print(_event_lines(await store.load(), now=now, tz=tz, everything=args.all))
+            from storage.attendance import AttendanceStore
+
+            counts = {k: c.coming for k, c in (await AttendanceStore(db).counts()).items()}
+            print(
+                _event_lines(
+                    await store.load(), now=now, tz=tz, everything=args.all, counts=counts
+                )
+            )
             return 0
         try:
             if args.action == "add":
@@ -292,8 +299,15 @@ def _event_from_args(args: argparse.Namespace, catalog: Catalog, *, tz: ZoneInfo
     )
 
 
-def _event_lines(catalog: Catalog, *, now: datetime, tz: ZoneInfo, everything: bool) -> str:
-    """Return one German line per meeting: id, date and time, title, status."""
+def _event_lines(
+    catalog: Catalog,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    everything: bool,
+    counts: Mapping[str, int] | None = None,
+) -> str:
+    """Return one German line per meeting: id, date and time, title, status, "Ich komme"."""
     from babel.dates import format_date, format_time
 
     tr = translator()
@@ -320,7 +334,13 @@ def _event_lines(catalog: Catalog, *, now: datetime, tz: ZoneInfo, everything: b
         else:
             when = _("date unknown")
         title = event.title + (" " + _("(Demo)") if event.fictional else "")
-        lines.append(f"{event.id}  {when}  {title}  [{statuses[event.status]}]")
+        line = f"{event.id}  {when}  {title}  [{statuses[event.status]}]"
+        if counts is not None:
+            coming = counts.get(event.id, 0)
+            line += "  " + tr.ngettext(
+                "{count} said “Ich komme”", "{count} said “Ich komme”", coming
+            ).format(count=coming)
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -51,6 +51,7 @@ from bot.web.server import Listener
 from handlers import (
     account,
     admin,
+    attendance,
     broadcast,
     channels,
     events,
@@ -67,6 +68,7 @@ from handlers import (
 )
 from handlers import help as help_
 from storage.admins import AdminStore
+from storage.attendance import AttendanceStore
 from storage.broadcasts import BroadcastStore
 from storage.catalog import CatalogStore
 from storage.codes import AccountStore
@@ -190,6 +192,7 @@ def build_application(
             *help_.handlers(),
             *networks.handlers(),
             *events.handlers(),
+            *attendance.handlers(),
             *subscriptions.handlers(),
             *reminders.handlers(),
             *membership.handlers(),
@@ -239,6 +242,7 @@ async def _post_init(app: BotApp) -> None:
             accounts=AccountStore(db),
             broadcasts=BroadcastStore(db, lease=services.lease),
             unanswered=UnansweredStore(db),
+            attendance=AttendanceStore(db),
         )
         if await stores.catalog.is_empty():
             await stores.catalog.load_bundled(
@@ -266,6 +270,7 @@ async def _post_init(app: BotApp) -> None:
         metrics=services.metrics,
         clock=services.clock,
         outage=outage,
+        attendance=stores.attendance,
     )
     broadcaster = Broadcaster(
         bot=app.bot,

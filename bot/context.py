@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.instance import ConflictWatch
     from bot.web.server import Listener
     from storage.admins import AdminStore
+    from storage.attendance import AttendanceStore
     from storage.broadcasts import BroadcastStore
     from storage.catalog import CatalogStore
     from storage.codes import AccountStore
@@ -56,6 +57,7 @@ class Stores:
     accounts: AccountStore
     broadcasts: BroadcastStore
     unanswered: UnansweredStore
+    attendance: AttendanceStore
 
 
 @dataclass

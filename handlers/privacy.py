@@ -83,6 +83,12 @@ async def show_privacy(update: Update, context: BotContext) -> None:
             "do not write personal details into questions."
         ).format(export="/meine_daten", delete="/daten_loeschen"),
         _(
+            "<b>“Ich komme”:</b> when you say that you come to a meeting, I store that (the "
+            "organisers see how many people come). Your first name is stored only if you "
+            "choose to share your name; then the admins may also see the name of your "
+            "membership if this chat is linked to it. “Doch nicht” deletes the entry."
+        ),
+        _(
             "<b>Codes and passwords:</b> codes by e-mail are stored only as a keyed hash and "
             "expire after 10 minutes. A new password is stored only as an argon2id hash in "
             "the member directory; I delete the message with the password immediately. "
@@ -143,8 +149,9 @@ async def ask_delete(update: Update, context: BotContext) -> None:
     _ = context.gettext
     text = _(
         "Should I delete everything I hold about you? That is your subscriptions and "
-        "reminder settings, pending reminders and messages, an open account dialog with its "
-        "code, and the link of this chat to your membership. Your member record itself stays "
+        "reminder settings, pending reminders and messages, the meetings you said you come "
+        "to (“Ich komme”), an open account dialog with its code, and the link of this chat to "
+        "your membership. Your member record itself stays "
         "(it belongs to your membership) but is no longer linked to this chat. This cannot be "
         "undone."
     )

@@ -5,7 +5,8 @@ about them is in the database (no PicklePersistence, no other store), in these t
 ``subscribers``, ``subscriptions``, ``reminders``, ``outbox``, ``account_flows`` (an open
 /konto or /kennwort dialog), ``account_requests`` (code requests of the last hour), the link
 in ``members`` (or, with the LDAP directory, in ``directory_links``), and, for admins,
-``admins``, ``admin_menus`` and their own ``audit`` entries.
+``admins``, ``admin_menus`` and their own ``audit`` entries, and their "Ich komme" choices in
+``attendance`` (with the first name they chose to share).
 
 Deletion removes the chat's rows in one transaction, unlinks the member record (which stays:
 it belongs to the membership), detaches the request counters from the chat (the per-address
@@ -20,6 +21,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from storage import attendance as attendance_store
 from storage import outbox as outbox_store
 from storage import reminders as reminder_store
 from storage.admins import write_audit
@@ -69,6 +71,7 @@ class Deletion:
     settings: int
     dialogs: int
     links: int
+    attendance: int = 0
 
     @property
     def total(self) -> int:
@@ -113,6 +116,8 @@ async def export_chat_data(db: Database, chat_id: int, *, now: datetime) -> dict
             "subscriptions": await _rows(db, SQL_SUBSCRIPTIONS, chat_id),
             "reminders": await _rows(db, SQL_REMINDERS, chat_id),
             "outbox": await _rows(db, SQL_OUTBOX, chat_id, json_columns=("payload",)),
+            # "Ich komme": the meetings the person said they come to, and a shared first name.
+            "attendance": await attendance_store.export_rows(db, chat_id),
             "member": member,
             # The link to an LDAP directory's entry (its stable id); the entry is the directory's.
             "directory_link": _row(await db.fetchone(SQL_DIRECTORY_LINK, (chat_id,))),
@@ -140,7 +145,10 @@ async def delete_chat_data(db: Database, chat_id: int, *, now: datetime) -> Dele
         await delete_mail_rows(db, chat_id)  # a queued code or confirmation, with its address
         links = await unlink_member(db, chat_id, now=now)
         links += await unlink_entry(db, chat_id)
-        deletion = Deletion(subscriptions, reminders, outbox, settings, dialogs, links)
+        attendance = await attendance_store.delete_chat_rows(db, chat_id)
+        deletion = Deletion(
+            subscriptions, reminders, outbox, settings, dialogs, links, attendance=attendance
+        )
         # Who asked is not recorded: the entry must not keep what was just deleted.
         await write_audit(db, None, AUDIT_DELETED, asdict(deletion), now=now)
     return deletion

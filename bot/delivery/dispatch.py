@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from bot.domain.models import Event
     from bot.views.common import RenderContext
     from bot.views.replies import Reply
+    from storage.attendance import AttendanceStore
     from storage.outbox import OutboxItem, OutboxStore
     from storage.reminders import DueReminder, ReminderStore
     from storage.subscriptions import SubscriptionStore
@@ -80,6 +81,8 @@ class Dispatcher:
     clock: Clock = field(default_factory=SystemClock)
     # Shared with the circular runner: after a transient failure nobody sends until its delay.
     outage: Outage = field(default_factory=Outage)
+    # "Ich komme": a reminder to someone who said they come says so.
+    attendance: AttendanceStore | None = field(default=None, repr=False)
     totals: DispatchStats = field(default_factory=DispatchStats)
     _task: asyncio.Task[DispatchStats] | None = field(default=None, repr=False)
     _again: bool = field(default=False, repr=False)
@@ -157,9 +160,13 @@ class Dispatcher:
             return DispatchStats(dropped=1)
         if self.outage.closed(self.clock.now()):
             return DispatchStats()  # Telegram failed a moment ago: the row waits, unclaimed
+        coming = self.attendance is not None and await self.attendance.is_coming(
+            event.id, due.chat_id
+        )
         if not await self.reminders.claim(due.id):
             return DispatchStats()  # another drain took it
-        result = await self._push(due.chat_id, notices.reminder_reply(ctx, event))
+        reply = notices.reminder_reply(ctx, event, coming=coming)
+        result = await self._push(due.chat_id, reply)
         now = self.clock.now()
         self._count("reminder", result.outcome)
         if result.outcome is PushOutcome.SENT or result.outcome is PushOutcome.UNKNOWN:

@@ -119,3 +119,26 @@ def split_chat(data: str) -> tuple[int | None, str]:
 def channel_end(chat_id: int) -> str:
     """Return the callback data that disconnects a channel."""
     return f"{CHANNEL_END}{chat_id}"
+
+
+# "Ich komme" on meeting cards, and the admins' /teilnehmer. The longest, "att:anon:" or
+# "att:name:" + a 40-character event id, is 49 bytes.
+ATTEND_YES: Final = "att:yes:"  # + event id: "Ich komme"
+ATTEND_NO: Final = "att:no:"  # + event id: "Doch nicht"
+ATTEND_NAME: Final = "att:name:"  # + event id: share my name with the organisers
+ATTEND_ANON: Final = "att:anon:"  # + event id: count me, without my name
+ATTENDEES_SHOW: Final = "att:show:"  # + event id: an admin's numbers of one meeting
+ATTENDEES_PAGE: Final = "att:page:"  # + page number of /teilnehmer's meeting picker
+ATTENDEES_CSV: Final = "att:csv:"  # + event id: the shared names as a CSV document
+# Places: "Auf der Karte" sends the venue (sendVenue).
+EVENT_MAP: Final = "ev:map:"  # + event id
+
+
+def attend(prefix: str, event_id: str) -> str:
+    """Return the callback data of an "Ich komme" action (one of the ATTEND_* prefixes)."""
+    return f"{prefix}{event_id}"
+
+
+def event_map(event_id: str) -> str:
+    """Return the callback data that sends an event's venue as a map."""
+    return f"{EVENT_MAP}{event_id}"

@@ -6,6 +6,7 @@ import html
 from typing import TYPE_CHECKING, Final
 
 from bot.views import callbacks
+from bot.views.attendance import attend_buttons
 from bot.views.calendar import subscribe_button
 from bot.views.commands import MEMBER_COMMANDS
 from bot.views.common import (
@@ -232,6 +233,8 @@ def event_buttons(ctx: RenderContext, event: Event) -> tuple[tuple[Button, ...],
         if (subscribe := subscribe_button(ctx, event)) is not None:
             rows.append((subscribe,))
     upcoming = event.is_upcoming(ctx.now, ctx.tz)
+    if attend := attend_buttons(ctx, event):
+        rows.append(attend)
     if upcoming and FEATURE_SUBSCRIPTIONS in ctx.features:
         code = callbacks.event_code(event.id)
         rows.append((Button(_("🔔 Subscribe to this meeting"), data=callbacks.subscribe(code)),))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final
 from babel.dates import format_date
 
 from bot.views import callbacks
+from bot.views.attendance import reminder_line
 from bot.views.catalog import fit_with_note, status_text
 from bot.views.common import (
     RenderContext,
@@ -62,8 +63,11 @@ def _venue_lines(ctx: RenderContext, event: Event) -> list[str]:
     return lines
 
 
-def reminder_reply(ctx: RenderContext, event: Event) -> Reply:
-    """Remind of an event: day word, German date and time, title, place, venue."""
+def reminder_reply(ctx: RenderContext, event: Event, *, coming: bool = False) -> Reply:
+    """Remind of an event: day word, German date and time, title, place, venue.
+
+    ``coming``: the person said "Ich komme"; the reminder says so.
+    """
     _ = ctx.tr.gettext
     when = event_start_text(ctx, event)
     day = event_day(ctx, event)
@@ -78,6 +82,8 @@ def reminder_reply(ctx: RenderContext, event: Event) -> Reply:
     else:
         head = _("Reminder: {when} — {title}").format(when=when, title=title)
     lines = [head, *_venue_lines(ctx, event)]
+    if coming:
+        lines.append(reminder_line(ctx))
     if event.status == "cancelled":
         lines.append("<b>{}</b>".format(_("This event has been cancelled.")))
     return Reply(_notice_text(ctx, ["\n".join(lines)], event), _notice_buttons(ctx, event))

@@ -41,6 +41,7 @@ from storage.ldap_directory import (
     PasswordMode,
     check_filter,
     parse_url,
+    tls_context,
 )
 
 if TYPE_CHECKING:
@@ -649,6 +650,15 @@ def _ldap(get: Callable[[str], str]) -> LdapOptions:
         raise ConfigError(
             "NETZWERKBOT_LDAP_CA_FILE", N_("there is no file {value!r}"), value=str(ca_file)
         )
+    if ca_file is not None:
+        try:
+            tls_context(ca_file)
+        except LdapConfigError:
+            raise ConfigError(
+                "NETZWERKBOT_LDAP_CA_FILE",
+                N_("expected CA certificates in PEM format in {value!r}"),
+                value=str(ca_file),
+            ) from None
     return LdapOptions(
         url=url,
         bind_dn=bind_dn,

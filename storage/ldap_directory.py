@@ -294,6 +294,12 @@ class LdapDirectory:
             # AD refuses unicodePwd without encryption; and a password never goes in clear.
             raise LdapConfigError("ad-unicodepwd needs TLS")
         self._active = check_filter(options.active_filter)
+        # One TLS context for every connection: the CA file is read once, at start-up.
+        self._tls = (
+            None
+            if self._endpoint.security == "plain"
+            else CheckedTls(self._endpoint.host, tls_context(options.ca_file))
+        )
         self._executor = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="ldap")
 
     def close(self) -> None:
@@ -402,12 +408,11 @@ class LdapDirectory:
     def _connection(self, user: str | None = None, password: str | None = None) -> Connection:
         """Open a connection (TLS as configured) and bind; raise DirectoryUnavailable."""
         options, endpoint = self._options, self._endpoint
-        tls = None if endpoint.security == "plain" else CheckedTls(endpoint.host, options.ca_file)
         server = Server(
             endpoint.host,
             port=endpoint.port,
             use_ssl=endpoint.security == "ldaps",
-            tls=tls,
+            tls=self._tls,
             get_info=NONE,
             connect_timeout=options.timeout,
         )
@@ -618,6 +623,18 @@ def ad_refusal(code: object, message: str) -> PasswordRefusal | None:
     return None
 
 
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """Return the client TLS context: the CA file's certificates, or the system's.
+
+    Raises:
+        LdapConfigError: the file holds no CA certificate in PEM format, or cannot be read.
+    """
+    try:
+        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    except (ssl.SSLError, OSError, ValueError) as error:
+        raise LdapConfigError(type(error).__name__) from None
+
+
 class CheckedTls(Tls):  # type: ignore[misc] # ldap3 has no type hints
     """ldap3's TLS settings, with the standard library's own certificate check.
 
@@ -628,10 +645,10 @@ class CheckedTls(Tls):  # type: ignore[misc] # ldap3 has no type hints
     during the handshake, and ldap3 turns it into an exception: never a plain fallback.
     """
 
-    def __init__(self, host: str, ca_file: Path | None) -> None:
+    def __init__(self, host: str, context: ssl.SSLContext) -> None:
         super().__init__(validate=ssl.CERT_REQUIRED)
         self._host = host
-        self._context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        self._context = context
 
     def wrap_socket(self, connection: Connection, do_handshake: bool = False) -> None:
         """Wrap the connection's socket in TLS (for ldaps:// and for StartTLS)."""

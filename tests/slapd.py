@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Final
 
 from ldap3 import MODIFY_REPLACE, SIMPLE, Connection, Server
 
-from storage.ldap_directory import CheckedTls, LdapOptions
+from storage.ldap_directory import CheckedTls, LdapOptions, tls_context
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -385,7 +385,7 @@ class Slapd:
         """Return the server as the helpers below reach it (over ldaps:// when TLS is on)."""
         if not self.tls:
             return Server("127.0.0.1", port=self.port, connect_timeout=3)
-        tls = CheckedTls("127.0.0.1", self.ca_file)
+        tls = CheckedTls("127.0.0.1", tls_context(self.ca_file))
         return Server("127.0.0.1", port=self.tls_port, use_ssl=True, tls=tls, connect_timeout=3)
 
     def bind(self, dn: str, password: str) -> bool:

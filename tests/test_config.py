@@ -6,6 +6,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import certifi
 import pytest
 
 from bot.config import (
@@ -287,6 +288,16 @@ def test_ldap_security_and_password_mode() -> None:
     assert local.starttls is True
 
 
+def test_ldap_ca_file_must_hold_certificates(tmp_path: Path) -> None:
+    """A CA file that is no PEM certificate stops start-up, not the first /kennwort."""
+    bad = tmp_path / "ca.pem"
+    bad.write_text("-----BEGIN CERTIFICATE-----\nkaputt\n-----END CERTIFICATE-----\n")
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**LDAP, "NETZWERKBOT_LDAP_CA_FILE": str(bad)}, env_file=None)
+    assert caught.value.variable == "NETZWERKBOT_LDAP_CA_FILE"
+    assert "PEM" in caught.value.describe(translator().gettext)
+
+
 @pytest.mark.parametrize(
     ("changes", "variable"),
     [
@@ -410,7 +421,9 @@ def test_every_known_variable_is_read(tmp_path: Path) -> None:
         "LDAP_ID_ATTRIBUTE": "entryUUID",
         "LDAP_ACTIVE_FILTER": "(objectClass=inetOrgPerson)",
         "LDAP_TIMEOUT": "5",
-        "LDAP_CA_FILE": str(key),
+        # A real PEM bundle: the CA file is loaded at start-up.
+        "LDAP_CA_FILE": certifi.where(),
+        "LDAP_PASSWORD_MODE": "ad-unicodepwd",
     }
     env = Env({PREFIX + name: value for name, value in full.items()})
     Settings.from_variables(env)

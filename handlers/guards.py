@@ -174,6 +174,8 @@ async def _channel_chat(
     user = update.effective_user
     chat = update.effective_chat
     if chat is None or chat.type != Chat.PRIVATE or user is None:
+        # A channel's panel is only ever shown in a private chat: such data is forged.
+        await _refuse(update, _("Only the channel's administrators can change its subscriptions."))
         return None
     if not await require_admin(update, context):
         return None

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.app import services_of
+from bot.views import callbacks
 from tests.e2e.conftest import until
 from tests.e2e.test_subscriptions import KARLSRUHE, ONE_DAY_BEFORE, dispatch
 
@@ -261,3 +262,22 @@ async def test_cancel_notice_reaches_the_group(
     texts = [m.text or "" for m in sandbox.messages(GROUP)]
     assert texts[-2].startswith("Erinnerung")
     assert texts[-1].startswith("Abgesagt: Frühjahrstreffen")
+
+
+async def test_a_forged_channel_button_in_a_group_is_answered(
+    bot: BotApp, sandbox: Sandbox, settings: Settings
+) -> None:
+    """Data naming a channel, pressed in a group, changes nothing and gets an answer."""
+    a_group(sandbox)
+    panel = await subscribe_group(sandbox)
+    for data in (f"c:-1001234567890:{callbacks.SUB_OPEN}", "c:-1001234567890:sub:t:news"):
+        calls = len(sandbox.calls)
+        sandbox.press_button(ADMIN, panel.message_id, data, check=False, chat_id=GROUP)
+        await until(
+            lambda n=calls: any(c.method == "answerCallbackQuery" for c in sandbox.calls[n:])
+        )
+        (answer,) = [c for c in sandbox.calls[calls:] if c.method == "answerCallbackQuery"]
+        assert answer.params.get("text") == (
+            "Nur die Administratoren des Kanals können seine Abos ändern."
+        )
+    assert group_rows(settings.database) == [("meetings", "")]

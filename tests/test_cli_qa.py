@@ -152,3 +152,11 @@ def test_unanswered_with_a_huge_number_of_days(
         captured = capsys.readouterr()
         assert captured.out == "Keine unbeantworteten Fragen in den letzten 30 Tagen.\n"
         assert captured.err == ""
+
+
+def test_unanswered_in_one_day_in_german(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--days 1 means the last 24 hours, and says so (not "am letzten Tag")."""
+    assert main(["unanswered", "--days", "1"]) == 0
+    assert capsys.readouterr().out == "Keine unbeantworteten Fragen in den letzten 24 Stunden.\n"

@@ -79,3 +79,13 @@ def test_few_networks_are_all_shown() -> None:
     text = statistics_text(_report(0, 3), catalog(), translator(), BERLIN)
     assert "weitere" not in text
     assert "Nr. 1 vom" in text
+
+
+def test_a_cancelled_circular_says_who_cancelled_it() -> None:
+    """A circular an admin cancelled reads "von einem Admin abgebrochen"."""
+    report = dataclasses.replace(
+        _report(0, 1),
+        circulars=(CircularStats(7, "cancelled", "news", "", NOW, 10, 3, 0, 0, 7),),
+    )
+    text = statistics_text(report, catalog(), translator(), BERLIN, markup=False)
+    assert "Nr. 7 vom 26.11.26 an Neuigkeiten (von einem Admin abgebrochen): 3 zugestellt" in text

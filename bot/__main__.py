@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from datetime import UTC, datetime
 from functools import partial
@@ -94,6 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(error.describe(_), file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as error:
+        # Not a database (another file, a directory, a broken copy): one line, no traceback.
+        print(
+            _("The database {path} cannot be used: {error}").format(
+                path=settings.database, error=error
+            ),
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -78,7 +78,15 @@ class Database:
         """Open (and create) the database file and set the connection's PRAGMAs."""
         name = str(path)
         if name != ":memory:" and not name.startswith("file:"):
-            Path(name).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(name).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                message = f"cannot create its directory ({error.strerror})"
+                raise sqlite3.OperationalError(message) from error
+            if await asyncio.to_thread(Path(name).is_dir):
+                # Refused before aiosqlite starts its thread: after a failed connect that
+                # thread outlives the caller's event loop and dies with a traceback.
+                raise sqlite3.OperationalError("unable to open database file: it is a directory")
         connection = await aiosqlite.connect(name, isolation_level=None)
         try:
             connection.row_factory = sqlite3.Row

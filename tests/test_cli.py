@@ -133,3 +133,28 @@ def test_members_commands_are_wired(
     assert "Erika Muster" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("irgendein-kennwort\n"))
     assert main(["members", "check-password", "erika@example.org"]) != 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["stats"], ["unanswered"], ["members", "list"], ["events", "list"]],
+)
+def test_a_database_that_is_none_is_one_line(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A text file, a directory or an impossible path as the database: one German line."""
+    monkeypatch.chdir(tmp_path)
+    text = tmp_path / "notizen.txt"
+    text.write_text("Dies ist keine Datenbank, sondern eine Notiz.\n" * 100, encoding="utf-8")
+    file_in_path = tmp_path / "datei"
+    file_in_path.write_text("", encoding="utf-8")
+    for path in (text, tmp_path, file_in_path / "bot.sqlite3"):
+        monkeypatch.setenv("NETZWERKBOT_DATABASE", str(path))
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith(f"Die Datenbank {path} kann nicht verwendet werden: ")
+        assert captured.err.count("\n") == 1, captured.err

@@ -133,7 +133,10 @@ def _evaluate(
         )
         return EXIT_FAILED
     except (tomllib.TOMLDecodeError, QuestionSetError) as error:
-        print(_("{path} is not a question set: {error}").format(path=path, error=error), file=err)
+        problem = error.describe(_) if isinstance(error, QuestionSetError) else str(error)
+        print(
+            _("{path} is not a question set: {error}").format(path=path, error=problem), file=err
+        )
         return EXIT_FAILED
     # The guarded answerer: a bug in answering counts as a miss, as a member would see it.
     result = score(items, ctx, answer_question)

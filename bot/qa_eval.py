@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from bot.domain.text import N_
 from bot.views.answers import answer_question_unguarded
 
 if TYPE_CHECKING:
@@ -31,8 +32,28 @@ _TAG: Final = re.compile(r"<[^>]+>")
 Answerer = Callable[[str, "RenderContext"], "list[Reply]"]
 
 
+# What is wrong with a question set (placeholders filled from QuestionSetError.params).
+PROBLEM_NO_ITEMS: Final = N_("it has no {table} with questions")
+PROBLEM_NOT_TABLE: Final = N_("entry {number} of {table} is not a table")
+PROBLEM_FIELD: Final = N_("entry {number} of {table} needs the text field {field}")
+PROBLEM_LIST: Final = N_(
+    "entry {number} ({id}) of {table}: {field} must be a list of texts (or of lists of texts)"
+)
+
+
 class QuestionSetError(ValueError):
     """A question set file is not in the expected format (the message says where)."""
+
+    def __init__(self, problem: str, **params: object) -> None:
+        """Keep the English msgid and its values; :meth:`describe` translates them."""
+        params = {"table": "[[items]]", **params}
+        super().__init__(problem.format(**params))
+        self.problem = problem
+        self.params = params
+
+    def describe(self, gettext: Callable[[str], str]) -> str:
+        """Return the problem in the translator's language."""
+        return gettext(self.problem).format(**self.params)
 
 
 def load_items(path: Path) -> list[dict[str, Any]]:
@@ -47,14 +68,13 @@ def load_items(path: Path) -> list[dict[str, Any]]:
         data = tomllib.load(fh)
     items = data.get("items")
     if not isinstance(items, list) or not items:
-        raise QuestionSetError("no [[items]]")
+        raise QuestionSetError(PROBLEM_NO_ITEMS)
     for number, item in enumerate(items, 1):
-        where = f"[[items]] #{number}"
         if not isinstance(item, dict):
-            raise QuestionSetError(where)
+            raise QuestionSetError(PROBLEM_NOT_TABLE, number=number)
         for key in ("id", "text"):
             if not isinstance(item.get(key), str):
-                raise QuestionSetError(f"{where}: {key}")
+                raise QuestionSetError(PROBLEM_FIELD, number=number, field=key)
         item.setdefault("intent", "")
         item.setdefault("must_contain", [])
         for key in ("must_contain", "must_not_contain", "must_not_contain_raw"):
@@ -63,7 +83,7 @@ def load_items(path: Path) -> list[dict[str, Any]]:
                 isinstance(e, str) or (isinstance(e, list) and all(isinstance(o, str) for o in e))
                 for e in entries
             ):
-                raise QuestionSetError(f"{where} ({item['id']}): {key}")
+                raise QuestionSetError(PROBLEM_LIST, number=number, id=item["id"], field=key)
     return items
 
 

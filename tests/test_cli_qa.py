@@ -107,7 +107,21 @@ def test_eval_bad_files(
     assert "ist kein Fragenkatalog" in capsys.readouterr().err
     bad.write_text('[[items]]\nid = "x"\n', encoding="utf-8")
     assert main(["eval", str(bad)]) == 1
-    assert "ist kein Fragenkatalog: [[items]] #1: text" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"{bad} ist kein Fragenkatalog: Eintrag 1 in [[items]] braucht das Textfeld text\n"
+    )
+    for toml, problem in (
+        ("x = 1\n", "Er enthält keine [[items]] mit Fragen"),
+        ("items = [1]\n", "Eintrag 1 in [[items]] ist keine Tabelle"),
+        (
+            '[[items]]\nid = "q7"\ntext = "Wann?"\nmust_contain = "Mai"\n',
+            "Eintrag 1 (q7) in [[items]]: must_contain muss eine Liste von Texten (oder von "
+            "Listen von Texten) sein",
+        ),
+    ):
+        bad.write_text(toml, encoding="utf-8")
+        assert main(["eval", str(bad)]) == 1
+        assert capsys.readouterr().err == f"{bad} ist kein Fragenkatalog: {problem}\n"
     bad.write_bytes(b'\xff\xfe[[items]]\nid = "x"\n')  # UTF-16 from an editor: not TOML
     assert main(["eval", str(bad)]) == 1
     assert capsys.readouterr().err == f"{bad} kann nicht gelesen werden: UnicodeDecodeError\n"

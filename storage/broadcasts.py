@@ -28,6 +28,7 @@ from bot.domain.circulars import (
     Content,
     Counts,
 )
+from storage import outbox as outbox_rows
 from storage.admins import write_audit
 from storage.codecs import parse_utc, utc_text
 from storage.errors import StorageError
@@ -62,44 +63,6 @@ WHERE s.status = 'active' AND EXISTS (
         OR (x.topic = 'network' AND x.target IN (SELECT value FROM json_each(:networks)))
     )
 )"""
-SQL_SNAPSHOT: Final = """
-INSERT INTO outbox (chat_id, kind, payload, status, due_at, created_at, broadcast_id)
-SELECT s.chat_id, 'broadcast', '{}', 'pending', :now, :now, :broadcast_id
-FROM subscribers AS s
-WHERE s.status = 'active' AND EXISTS (
-    SELECT 1 FROM subscriptions AS x WHERE x.chat_id = s.chat_id AND (
-        (x.topic = 'news' AND :news)
-        OR (x.topic = 'event' AND x.target = :event_id)
-        OR (x.topic = 'meetings' AND :meeting)
-        OR (x.topic = 'network' AND x.target IN (SELECT value FROM json_each(:networks)))
-    )
-)
-ORDER BY s.chat_id"""
-# Take one row for sending: only while its broadcast runs; 'skipped' if the recipient left
-# the audience (unsubscribed, blocked) since the snapshot. Returns the new status.
-SQL_CLAIM: Final = """
-UPDATE outbox SET
-    status = IIF(a.member, 'sending', 'skipped'),
-    last_error = IIF(a.member, last_error, :left),
-    claimed_by = IIF(a.member, :owner, claimed_by),
-    lease_until = IIF(a.member, :until, lease_until)
-FROM (
-    SELECT EXISTS (
-        SELECT 1 FROM subscribers AS s
-        WHERE s.chat_id = :chat_id AND s.status = 'active' AND EXISTS (
-            SELECT 1 FROM subscriptions AS x WHERE x.chat_id = s.chat_id AND (
-                (x.topic = 'news' AND :news)
-                OR (x.topic = 'event' AND x.target = :event_id)
-                OR (x.topic = 'meetings' AND :meeting)
-                OR (x.topic = 'network' AND x.target IN (SELECT value FROM json_each(:networks)))
-            )
-        )
-    ) AS member
-) AS a
-WHERE outbox.id = :id AND outbox.status = 'pending' AND EXISTS (
-    SELECT 1 FROM broadcasts AS b WHERE b.id = outbox.broadcast_id AND b.status = 'running'
-)
-RETURNING outbox.status"""
 SQL_INSERT: Final = """
 INSERT INTO broadcasts (created_by, created_at, content, audience_kind, audience_target,
     status, status_chat_id, updated_at)
@@ -128,9 +91,6 @@ WHERE id = :id AND status = 'paused'"""
 SQL_SET_CANCELLED: Final = """
 UPDATE broadcasts SET status = 'cancelled', finished_at = :now, updated_at = :now
 WHERE id = :id AND status IN ('draft', 'planned', 'running', 'paused')"""
-SQL_RELEASE_SENDING: Final = """
-UPDATE outbox SET status = 'pending'
-WHERE broadcast_id = :id AND status = 'sending' AND claimed_by = :owner"""
 SQL_SET_DONE: Final = """
 UPDATE broadcasts SET status = 'done', finished_at = :now, updated_at = :now
 WHERE id = :id AND status = 'running' AND NOT EXISTS (
@@ -138,16 +98,6 @@ WHERE id = :id AND status = 'running' AND NOT EXISTS (
 )"""
 SQL_SET_STATUS_MESSAGE: Final = """
 UPDATE broadcasts SET status_chat_id = ?, status_message_id = ? WHERE id = ?"""
-SQL_SKIP_OPEN: Final = """
-UPDATE outbox SET status = 'skipped', last_error = :reason
-WHERE broadcast_id = :id AND status = 'pending'"""
-# Rows a crash left pending under a broadcast that had ended meanwhile (cancelled while
-# they were in flight, then put back by OutboxStore.recover_in_flight).
-SQL_SKIP_ENDED: Final = """
-UPDATE outbox SET status = 'skipped', last_error = :reason
-WHERE status = 'pending' AND broadcast_id IN (
-    SELECT id FROM broadcasts WHERE status IN ('done', 'cancelled')
-)"""
 # Rows waiting for their next try after a transient failure count as 'waiting'; rows failed
 # because their patience ran out as 'gave_up'.
 SQL_COUNTS: Final = """
@@ -336,9 +286,8 @@ class BroadcastStore:
             if await self._db.execute(SQL_SET_RUNNING, params) != 1:
                 return None
             audience = await audience_params(self._db, broadcast.audience)
-            recipients = await self._db.execute(
-                SQL_SNAPSHOT,
-                {**audience.values, "broadcast_id": broadcast_id, "now": utc_text(now)},
+            recipients = await outbox_rows.snapshot_broadcast(
+                self._db, broadcast_id, audience.values, now=now
             )
             await self._db.execute(SQL_SET_RECIPIENTS, (recipients, broadcast_id))
             await write_audit(
@@ -376,8 +325,8 @@ class BroadcastStore:
             params = {"id": broadcast_id, "now": utc_text(now)}
             if await self._db.execute(SQL_SET_CANCELLED, params) != 1:
                 return False
-            skipped = await self._db.execute(
-                SQL_SKIP_OPEN, {"id": broadcast_id, "reason": SKIP_CANCELLED}
+            skipped = await outbox_rows.skip_broadcast_rows(
+                self._db, broadcast_id, reason=SKIP_CANCELLED
             )
             await write_audit(
                 self._db,
@@ -417,8 +366,7 @@ class BroadcastStore:
             "chat_id": row.chat_id,
             "left": SKIP_LEFT,
         }
-        rows = await self._db.execute_returning(SQL_CLAIM, params)
-        return str(rows[0][0]) if rows else None
+        return await outbox_rows.claim_broadcast_row(self._db, params)
 
     async def release_sending(self, broadcast_id: int) -> int:
         """Put a broadcast's ``sending`` rows back to pending once no worker holds them.
@@ -427,8 +375,8 @@ class BroadcastStore:
         rows are sent again (their requests may have arrived: the allowed duplicates).
         """
         async with self._db.transaction():
-            return await self._db.execute(
-                SQL_RELEASE_SENDING, {"id": broadcast_id, "owner": self._lease.owner}
+            return await outbox_rows.release_broadcast_rows(
+                self._db, broadcast_id, owner=self._lease.owner
             )
 
     async def finish(self, broadcast_id: int, *, now: datetime) -> bool:
@@ -442,7 +390,7 @@ class BroadcastStore:
 
     async def recover(self) -> int:
         """At start-up, skip rows a crash put back under broadcasts that had ended."""
-        return await self._db.execute(SQL_SKIP_ENDED, {"reason": SKIP_CANCELLED})
+        return await outbox_rows.skip_ended_broadcast_rows(self._db, reason=SKIP_CANCELLED)
 
     async def snapshot_rows(self, broadcast_id: int) -> Sequence[tuple[int, str]]:
         """Return (chat id, status) of every row of a broadcast (for tests and checks)."""

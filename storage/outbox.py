@@ -103,6 +103,60 @@ WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by <> :owner) AND (
     OR claimed_by IN (SELECT value FROM json_each(:dead)))"""
 
 
+# A circular's rows (storage/broadcasts.py decides when; these statements write them).
+SQL_SNAPSHOT_BROADCAST: Final = """
+INSERT INTO outbox (chat_id, kind, payload, status, due_at, created_at, broadcast_id)
+SELECT s.chat_id, 'broadcast', '{}', 'pending', :now, :now, :broadcast_id
+FROM subscribers AS s
+WHERE s.status = 'active' AND EXISTS (
+    SELECT 1 FROM subscriptions AS x WHERE x.chat_id = s.chat_id AND (
+        (x.topic = 'news' AND :news)
+        OR (x.topic = 'event' AND x.target = :event_id)
+        OR (x.topic = 'meetings' AND :meeting)
+        OR (x.topic = 'network' AND x.target IN (SELECT value FROM json_each(:networks)))
+    )
+)
+ORDER BY s.chat_id"""
+# Take one row for sending: only while its broadcast runs; 'skipped' if the recipient left
+# the audience (unsubscribed, blocked) since the snapshot. Returns the new status.
+SQL_CLAIM_BROADCAST: Final = """
+UPDATE outbox SET
+    status = IIF(a.member, 'sending', 'skipped'),
+    last_error = IIF(a.member, last_error, :left),
+    claimed_by = IIF(a.member, :owner, claimed_by),
+    lease_until = IIF(a.member, :until, lease_until)
+FROM (
+    SELECT EXISTS (
+        SELECT 1 FROM subscribers AS s
+        WHERE s.chat_id = :chat_id AND s.status = 'active' AND EXISTS (
+            SELECT 1 FROM subscriptions AS x WHERE x.chat_id = s.chat_id AND (
+                (x.topic = 'news' AND :news)
+                OR (x.topic = 'event' AND x.target = :event_id)
+                OR (x.topic = 'meetings' AND :meeting)
+                OR (x.topic = 'network' AND x.target IN (SELECT value FROM json_each(:networks)))
+            )
+        )
+    ) AS member
+) AS a
+WHERE outbox.id = :id AND outbox.status = 'pending' AND EXISTS (
+    SELECT 1 FROM broadcasts AS b WHERE b.id = outbox.broadcast_id AND b.status = 'running'
+)
+RETURNING outbox.status"""
+SQL_RELEASE_SENDING: Final = """
+UPDATE outbox SET status = 'pending'
+WHERE broadcast_id = :id AND status = 'sending' AND claimed_by = :owner"""
+SQL_SKIP_OPEN: Final = """
+UPDATE outbox SET status = 'skipped', last_error = :reason
+WHERE broadcast_id = :id AND status = 'pending'"""
+# Rows a crash left pending under a broadcast that had ended meanwhile (cancelled while
+# they were in flight, then put back by OutboxStore.recover_in_flight).
+SQL_SKIP_ENDED: Final = """
+UPDATE outbox SET status = 'skipped', last_error = :reason
+WHERE status = 'pending' AND broadcast_id IN (
+    SELECT id FROM broadcasts WHERE status IN ('done', 'cancelled')
+)"""
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     """One push to send: ``payload`` is the JSON object the bot renders."""
@@ -174,6 +228,39 @@ async def move_chat_rows(db: Database, old: int, new: int) -> int:
     return await db.execute(
         "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", (new, old)
     )
+
+
+async def snapshot_broadcast(
+    db: Database, broadcast_id: int, audience: Mapping[str, Any], *, now: datetime
+) -> int:
+    """Insert one pending row per member of a circular's audience, in the caller's transaction.
+
+    ``audience`` holds the audience predicate's parameters (``storage.broadcasts``); returns
+    the number of recipients.
+    """
+    params = {**audience, "broadcast_id": broadcast_id, "now": utc_text(now)}
+    return await db.execute(SQL_SNAPSHOT_BROADCAST, params)
+
+
+async def claim_broadcast_row(db: Database, params: Mapping[str, Any]) -> str | None:
+    """Claim a circular's row while its circular runs; 'sending', 'skipped' or None."""
+    rows = await db.execute_returning(SQL_CLAIM_BROADCAST, params)
+    return str(rows[0][0]) if rows else None
+
+
+async def release_broadcast_rows(db: Database, broadcast_id: int, *, owner: str) -> int:
+    """Put a circular's rows this process has in flight back to pending; return how many."""
+    return await db.execute(SQL_RELEASE_SENDING, {"id": broadcast_id, "owner": owner})
+
+
+async def skip_broadcast_rows(db: Database, broadcast_id: int, *, reason: str) -> int:
+    """Skip a circular's pending rows (it was cancelled); return how many."""
+    return await db.execute(SQL_SKIP_OPEN, {"id": broadcast_id, "reason": reason})
+
+
+async def skip_ended_broadcast_rows(db: Database, *, reason: str) -> int:
+    """Skip pending rows whose circular has ended (a crash put them back); return how many."""
+    return await db.execute(SQL_SKIP_ENDED, {"reason": reason})
 
 
 def _item(row: Any) -> OutboxItem:

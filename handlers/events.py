@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.domain.ics import event_to_ics
 from bot.views import catalog
 from bot.views.calendar import calendar_reply
-from bot.views.callbacks import EVENT_ICS, EVENT_SHOW, EVENTS_PAST, EVENTS_UPCOMING
+from bot.views.callbacks import EVENT_ICS, EVENT_MAP, EVENT_SHOW, EVENTS_PAST, EVENTS_UPCOMING
 from handlers.respond import send_replies, show_in_place
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EVENT_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 PAGE = r"\d{1,4}"
+VENUE_TITLE_MAX = 200  # characters of a venue's title and address (shown in one line each)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
         CallbackQueryHandler(show_event_page, pattern=rf"^{re.escape(EVENTS_PAST)}{PAGE}$"),
         CallbackQueryHandler(show_event, pattern=rf"^{re.escape(EVENT_SHOW)}{EVENT_ID}$"),
         CallbackQueryHandler(send_ics, pattern=rf"^{re.escape(EVENT_ICS)}{EVENT_ID}$"),
+        CallbackQueryHandler(send_map, pattern=rf"^{re.escape(EVENT_MAP)}{EVENT_ID}$"),
     ]
 
 
@@ -109,4 +111,26 @@ async def send_ics(update: Update, context: BotContext) -> None:
         chat.id,
         InputFile(payload, filename=f"{event.id}.ics"),
         caption=_("Calendar entry: {title}").format(title=html.escape(shorten(event.title, 900))),
+    )
+
+
+async def send_map(update: Update, context: BotContext) -> None:
+    """Send the meeting's venue as a Telegram venue (a map pin with title and address)."""
+    if (query := update.callback_query) is None or query.data is None:
+        return
+    ctx = await context.render_context()
+    event = ctx.catalog.event(query.data.removeprefix(EVENT_MAP))
+    chat = update.effective_chat
+    if event is None or event.latitude is None or event.longitude is None or chat is None:
+        await query.answer(context.gettext("There is no map position for this meeting."))
+        return
+    await query.answer()
+    place = ", ".join(p for p in (event.city, event.region) if p)
+    title = event.venue or event.title
+    await context.bot.send_venue(
+        chat.id,
+        latitude=event.latitude,
+        longitude=event.longitude,
+        title=shorten(" ".join(title.split()), VENUE_TITLE_MAX),
+        address=shorten(" ".join((place or event.title).split()), VENUE_TITLE_MAX),
     )

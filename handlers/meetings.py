@@ -33,7 +33,13 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.domain.models import Event, Host
-from bot.domain.parse import format_date_time, format_time, parse_date_time, parse_time
+from bot.domain.parse import (
+    format_date_time,
+    format_time,
+    parse_coordinates,
+    parse_date_time,
+    parse_time,
+)
 from bot.domain.schedule import localize
 from bot.domain.text import N_
 from bot.views import catalog, common
@@ -68,6 +74,7 @@ CB_ABORT: Final = "mtg:abort"
 CB_NETWORK: Final = "mtg:net:"  # + network slug, or ALLIANCE_WIDE
 CB_NO_END: Final = "mtg:noend"
 CB_NO_VENUE: Final = "mtg:novenue"
+CB_NO_COORDINATES: Final = "mtg:nogeo"
 CB_SAVE: Final = "mtg:save"
 CB_MORE: Final = "mtg:more"  # change another field
 CB_PICK: Final = "mtg:pick:"  # + event id
@@ -81,7 +88,7 @@ ALLIANCE_HOST: Final = "IT Bündnis BW"
 CONVERSATION_TIMEOUT: Final = timedelta(minutes=30)
 DRAFT_KEY: Final = "meetings.draft"
 PICK_PAGE_SIZE: Final = 8
-NEW_STEPS: Final = 7
+NEW_STEPS: Final = 8
 
 Field = Literal["title", "start", "end", "city", "venue", "description"]
 FIELDS: Final[tuple[Field, ...]] = ("title", "start", "end", "city", "venue", "description")
@@ -104,6 +111,7 @@ class Step(IntEnum):
     FIELD = 10
     VALUE = 11
     CONFIRM = 12
+    COORDINATES = 13
 
 
 # The order of /termin_neu's questions, one field per step after the network.
@@ -114,6 +122,7 @@ NEW_ORDER: Final[tuple[Step, ...]] = (
     Step.END_TIME,
     Step.CITY,
     Step.VENUE,
+    Step.COORDINATES,
     Step.DESCRIPTION,
 )
 STEP_OF_FIELD: Final[dict[Field, Step]] = {
@@ -192,6 +201,10 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                 Step.CITY: text_step(got_city),
                 Step.VENUE: text_step(
                     got_venue, CallbackQueryHandler(got_no_venue, rf"^{CB_NO_VENUE}$")
+                ),
+                Step.COORDINATES: text_step(
+                    got_coordinates,
+                    CallbackQueryHandler(got_no_coordinates, rf"^{CB_NO_COORDINATES}$"),
                 ),
                 Step.DESCRIPTION: text_step(got_description),
                 Step.PREVIEW: [
@@ -339,6 +352,13 @@ def _question(ctx: RenderContext, draft: Draft, step: Step, *, hint: str = "") -
         ),
         Step.CITY: _("In which town or city does the meeting take place?"),
         Step.VENUE: _("Where exactly does it take place (venue, e.g. building and address)?"),
+        Step.COORDINATES: "{}\n{}".format(
+            _(
+                "Where is the venue on the map? With its coordinates the meeting's card "
+                "offers “On the map”. You can skip this."
+            ),
+            _(COORDINATES_HINT),
+        ),
         Step.DESCRIPTION: _("Please describe the meeting (at most {limit} characters).").format(
             limit=DESCRIPTION_MAX
         ),
@@ -375,6 +395,8 @@ def _question(ctx: RenderContext, draft: Draft, step: Step, *, hint: str = "") -
     elif step == Step.VENUE:
         label = _("Skip") if draft.mode == "new" and not draft.reviewing else _("No venue")
         rows.append((Button(label, data=CB_NO_VENUE),))
+    elif step == Step.COORDINATES:
+        rows.append((Button(_("Skip"), data=CB_NO_COORDINATES),))
     rows.append((Button(_("Cancel"), data=CB_ABORT),))
     return Reply("\n\n".join(blocks), tuple(rows))
 
@@ -383,6 +405,10 @@ def _question(ctx: RenderContext, draft: Draft, step: Step, *, hint: str = "") -
 DATE_HINT: Final = N_("Please use the format DD.MM.YYYY HH:MM, e.g. 18.03.2027 14:00")
 TIME_HINT: Final = N_("Please give the time in the format HH:MM, e.g. 16:00")
 HINT_START_FIRST: Final = N_("Please set the date and time first.")
+COORDINATES_HINT: Final = N_(
+    "Please send latitude and longitude in degrees, e.g. 48.7784, 9.1800 (as shown by "
+    "OpenStreetMap or a maps app)."
+)
 
 
 def _hint(ctx: RenderContext, problem: str, *extra: str, limit: int | None = None) -> str:
@@ -533,6 +559,32 @@ async def got_venue(update: Update, context: BotContext) -> int:
 async def got_description(update: Update, context: BotContext) -> int:
     """Take the description."""
     return await _answer(update, context, "description", Step.DESCRIPTION)
+
+
+async def got_coordinates(update: Update, context: BotContext) -> int:
+    """Take the venue's coordinates (latitude, longitude), or ask again with the hint."""
+    draft = _draft(context)
+    if draft is None:
+        return ConversationHandler.END
+    ctx = await context.render_context()
+    try:
+        latitude, longitude = parse_coordinates(_text(update))
+    except ValueError:
+        hint = _hint(ctx, COORDINATES_HINT)
+        await _say(update, context, _question(ctx, draft, Step.COORDINATES, hint=hint))
+        return Step.COORDINATES
+    draft.event = dataclasses.replace(draft.event, latitude=latitude, longitude=longitude)
+    return await _next(update, context, draft, Step.COORDINATES)
+
+
+async def got_no_coordinates(update: Update, context: BotContext) -> int:
+    """Leave the map position out."""
+    await _answer_button(update)
+    draft = _draft(context)
+    if draft is None:
+        return ConversationHandler.END
+    draft.event = dataclasses.replace(draft.event, latitude=None, longitude=None)
+    return await _next(update, context, draft, Step.COORDINATES)
 
 
 async def got_value(update: Update, context: BotContext) -> int:

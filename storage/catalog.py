@@ -853,6 +853,9 @@ PROBLEM_EVENT_START_MISSING: Final = N_("The date and time of the start are miss
 PROBLEM_EVENT_START_PAST: Final = N_("The start must lie in the future.")
 PROBLEM_EVENT_END: Final = N_("The end must lie after the start, on the same day.")
 PROBLEM_EVENT_NETWORK: Final = N_("There is no network with the slug {value}.")
+PROBLEM_EVENT_COORDINATES: Final = N_(
+    "Latitude (-90 to 90) and longitude (-180 to 180) go together, or neither."
+)
 PROBLEM_EVENT_STATUS: Final = N_("A new meeting is announced or planned, not {value}.")
 
 SQL_EVENT_ID_TAKEN: Final = "SELECT 1 FROM events WHERE id = ?"
@@ -943,6 +946,13 @@ def check_event_values(event: Event, *, now: datetime, tz: ZoneInfo, new: bool) 
             raise InvalidEventError(PROBLEM_EVENT_CITY, limit=str(PLACE_MAX))
     if event.venue is not None and (not event.venue.strip() or len(event.venue) > PLACE_MAX):
         raise InvalidEventError(PROBLEM_EVENT_VENUE, limit=str(PLACE_MAX))
+    latitude, longitude = event.latitude, event.longitude
+    if (latitude is None) != (longitude is None) or (
+        latitude is not None
+        and longitude is not None
+        and not (-90 <= latitude <= 90 and -180 <= longitude <= 180)
+    ):
+        raise InvalidEventError(PROBLEM_EVENT_COORDINATES)
     if event.start is None:
         if new or event.end is not None:
             raise InvalidEventError(PROBLEM_EVENT_START_MISSING)

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.parse import format_date_time, format_time, parse_date, parse_date_time, parse_time
+from bot.domain.parse import (
+    format_date_time,
+    format_time,
+    parse_coordinates,
+    parse_date,
+    parse_date_time,
+    parse_time,
+)
 from tests.conftest import BERLIN
 
 
@@ -125,3 +132,25 @@ def test_round_trip(moment: datetime) -> None:
     assert timedelta(0) <= minute - parsed <= timedelta(hours=1)
     assert parsed.astimezone(BERLIN).replace(tzinfo=None) == local.replace(tzinfo=None)
     assert parse_time(format_time(minute, BERLIN)) == local.time()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("48.7784, 9.18", (48.7784, 9.18)),
+        ("48,7784; 9,18", (48.7784, 9.18)),
+        ("48,7784 9,18", (48.7784, 9.18)),
+        ("-33.86 151.21", (-33.86, 151.21)),
+        ("  90, -180 ", (90.0, -180.0)),
+    ],
+)
+def test_coordinates_are_read(text: str, expected: tuple[float, float]) -> None:
+    """Dot or German comma decimals, separated by ", ", ";" or a space."""
+    assert parse_coordinates(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "48.7", "48,7,9,1", "91, 9", "48, 181", "a, b", "1e3 2"])
+def test_bad_coordinates_are_refused(text: str) -> None:
+    """Anything else, or degrees out of range, is a ValueError."""
+    with pytest.raises(ValueError, match=r".*"):
+        parse_coordinates(text)

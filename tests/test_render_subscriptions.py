@@ -95,7 +95,9 @@ def test_reminder_date_only_real_event() -> None:
     assert reply.text == (
         "Erinnerung: Morgen, Montag, 28. April 2014 — <b>3. Netzwerktreffen der regionalen "
         "IT-Netzwerke Baden-Württemberg</b> in Neckarsulm\n"
-        "<b>Veranstaltungsort:</b> Räumlichkeiten der Bechtle AG"
+        "<b>Veranstaltungsort:</b> <a href="
+        '"https://www.openstreetmap.org/search?query=R%C3%A4umlichkeiten%20der%20Bechtle%20AG'
+        '%2C%20Neckarsulm">Räumlichkeiten der Bechtle AG</a>'
     )
     assert FICTIONAL not in reply.text
     _check(reply)

@@ -102,3 +102,29 @@ def format_date_time(moment: datetime, tz: ZoneInfo) -> str:
 def format_time(moment: datetime, tz: ZoneInfo) -> str:
     """Write an instant's local time of day the way :func:`parse_time` reads it: "16:00"."""
     return moment.astimezone(tz).strftime("%H:%M")
+
+
+_NUMBER: Final = r"[+-]?[0-9]{1,3}(?:[.,][0-9]{1,10})?"
+COORDINATES_RE: Final = re.compile(
+    rf"(?P<lat>{_NUMBER})\s*(?:[;/]|,(?=\s)|\s)\s*(?P<lon>{_NUMBER})", re.ASCII
+)
+LATITUDE_MAX: Final = 90.0
+LONGITUDE_MAX: Final = 180.0
+
+
+def parse_coordinates(text: str) -> tuple[float, float]:
+    """Parse latitude and longitude in degrees: "48.7784, 9.18", "48,7784; 9,18", "48.7 9.1".
+
+    A comma between the numbers needs a space after it, so "48,7784 9,18" reads German
+    decimal commas. Raises ValueError for anything else or degrees out of range.
+    """
+    match = COORDINATES_RE.fullmatch(text.strip()[:MAX_INPUT])
+    if match is None:
+        raise ValueError(text)
+    latitude = float(match["lat"].replace(",", "."))
+    longitude = float(match["lon"].replace(",", "."))
+    if not -LATITUDE_MAX <= latitude <= LATITUDE_MAX or not (
+        -LONGITUDE_MAX <= longitude <= LONGITUDE_MAX
+    ):
+        raise ValueError(text)
+    return latitude, longitude

@@ -146,6 +146,8 @@ class SentMessage:
     keyboard: dict[str, Any] | None = None
     document: SentFile | None = None
     photo: SentFile | None = None
+    # A venue (sendVenue): location, title, address as the Bot API's Venue.
+    venue: dict[str, Any] | None = None
     deleted: bool = False
     edits: int = 0
     edit_date: int | None = None
@@ -331,6 +333,7 @@ class Sandbox:
             "answercallbackquery": self._answer_callback_query,
             "senddocument": self._send_document,
             "sendphoto": self._send_photo,
+            "sendvenue": self._send_venue,
             "copymessage": self._copy_message,
             "forwardmessage": self._forward_message,
             "sendchataction": self._send_chat_action,
@@ -871,6 +874,8 @@ class Sandbox:
             data["document"] = self._file_json(message.document)
         if message.photo is not None:
             data["photo"] = [self._file_json(message.photo)]
+        if message.venue is not None:
+            data["venue"] = message.venue
         if message.caption:
             data["caption"] = message.caption
             if message.caption_entities:
@@ -1355,6 +1360,27 @@ class Sandbox:
         parsed, html = self._format(params, method, "text", "entities")
         message = self._new_message(params)
         message.text, message.entities, message.html = parsed.text, parsed.entities, html
+        return self._message_json(message)
+
+    def _send_venue(self, params: dict[str, Any], method: Method) -> dict[str, Any]:
+        # Telegram's own checks beyond the types: coordinates in range, title and address set.
+        latitude, longitude = float(params["latitude"]), float(params["longitude"])
+        if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
+            raise bad_request("VENUE_GEO_POINT_INVALID")
+        for key in ("title", "address"):
+            if not str(params.get(key) or "").strip():
+                raise bad_request(f"{key} is empty")
+        message = self._new_message(params)
+        location = {"latitude": latitude, "longitude": longitude}
+        message.venue = {
+            "location": location,
+            "title": str(params["title"]),
+            "address": str(params["address"]),
+        }
+        for key in ("foursquare_id", "foursquare_type", "google_place_id", "google_place_type"):
+            if params.get(key):
+                message.venue[key] = str(params[key])
+        message.extra["location"] = location
         return self._message_json(message)
 
     def _editable(self, params: dict[str, Any]) -> SentMessage:

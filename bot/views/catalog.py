@@ -28,6 +28,7 @@ from bot.views.common import (
     network_display_name,
     paginate,
     source_line,
+    venue_link,
 )
 from bot.views.panels import FEATURE_SUBSCRIPTIONS
 from bot.views.replies import MAX_TEXT, Button, Reply
@@ -183,7 +184,7 @@ def event_blocks(ctx: RenderContext, event: Event) -> list[str]:
     if place:
         facts.append(labelled(_("Where:"), place))
     if event.venue:
-        facts.append(labelled(_("Venue:"), esc(event.venue, 300)))
+        facts.append(labelled(_("Venue:"), venue_link(event)))
     if event.venue_note:
         label = _("Note on the venue:") if event.venue else _("Venue:")
         facts.append(labelled(label, esc(event.venue_note, 300)))
@@ -232,6 +233,8 @@ def event_buttons(ctx: RenderContext, event: Event) -> tuple[tuple[Button, ...],
         rows.append((Button(_(".ics file"), data=callbacks.event_ics(event.id)),))
         if (subscribe := subscribe_button(ctx, event)) is not None:
             rows.append((subscribe,))
+    if event.latitude is not None and event.longitude is not None:
+        rows.append((Button(_("🗺 On the map"), data=callbacks.event_map(event.id)),))
     upcoming = event.is_upcoming(ctx.now, ctx.tz)
     if attend := attend_buttons(ctx, event):
         rows.append(attend)

@@ -12,6 +12,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeVar
+from urllib.parse import quote
 
 from babel.dates import format_date, format_time
 from babel.lists import format_list as babel_format_list
@@ -71,6 +72,25 @@ def shorten(text: str, limit: int) -> str:
 def esc(text: str, limit: int = MAX_VALUE) -> str:
     """Shorten a data or user value and escape it for Telegram's HTML."""
     return html.escape(shorten(" ".join(text.split()), limit))
+
+
+OSM_SEARCH: Final = "https://www.openstreetmap.org/search?query="
+
+
+def osm_search_url(event: Event) -> str | None:
+    """Return an OpenStreetMap search for the event's venue and city; None without a venue."""
+    if not event.venue:
+        return None
+    query = ", ".join(p for p in (event.venue, event.city or event.region) if p)
+    return OSM_SEARCH + quote(" ".join(query.split()), safe="")
+
+
+def venue_link(event: Event, limit: int = 300) -> str:
+    """Return the venue, escaped, as a link to its OpenStreetMap search; empty without one."""
+    url = osm_search_url(event)
+    if url is None or not event.venue:
+        return ""
+    return f'<a href="{html.escape(url)}">{esc(event.venue, limit)}</a>'
 
 
 def link(url: str, label: str) -> str:

@@ -26,6 +26,7 @@ from bot.views.common import (
     labelled,
     moment_text,
     time_text,
+    venue_link,
 )
 from bot.views.replies import MAX_TEXT, Button, Reply
 
@@ -54,7 +55,7 @@ def _venue_lines(ctx: RenderContext, event: Event) -> list[str]:
     _ = ctx.tr.gettext
     lines = []
     if event.venue:
-        lines.append(labelled(_("Venue:"), esc(event.venue, 300)))
+        lines.append(labelled(_("Venue:"), venue_link(event)))
     if event.venue_note:
         if event.venue:
             lines.append(labelled(_("Note on the venue:"), esc(event.venue_note, 300)))

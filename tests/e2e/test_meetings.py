@@ -143,22 +143,22 @@ async def follow_all_meetings(member: Person) -> None:
 async def create_meeting(admin: Person, *, wrong_date: bool = False) -> None:
     """Run /termin_neu to the end: an alliance-wide meeting on 10 December 2026, 18-20 h."""
     (question,) = await admin.say("/termin_neu")
-    assert "Schritt 1 von 7" in (question.text or "")
+    assert "Schritt 1 von 8" in (question.text or "")
     assert "Titel" in (question.text or "")
     assert "Abbrechen" in labels(question)
     (question,) = await admin.say(TITLE)
-    assert "Schritt 2 von 7" in (question.text or "")
+    assert "Schritt 2 von 8" in (question.text or "")
     assert {"cyberLAGO", "Bündnisweit"} <= set(labels(question))
     await admin.press("Bündnisweit", question)
     assert "Wann beginnt der Termin?" in (last(admin).text or "")
     if wrong_date:
         (hint,) = await admin.say("32.13.2027 25:00")
         assert DATE_HINT in (hint.text or "")
-        assert "Schritt 3 von 7" in (hint.text or ""), "the same question again"
+        assert "Schritt 3 von 8" in (hint.text or ""), "the same question again"
         (hint,) = await admin.say("01.11.2026 18:00")
         assert "Der Beginn muss in der Zukunft liegen." in (hint.text or "")
     (question,) = await admin.say("10.12.2026 18:00")
-    assert "Schritt 4 von 7" in (question.text or "")
+    assert "Schritt 4 von 8" in (question.text or "")
     assert "Kein Ende angeben" in labels(question)
     if wrong_date:
         (hint,) = await admin.say("17:00")
@@ -168,6 +168,12 @@ async def create_meeting(admin: Person, *, wrong_date: bool = False) -> None:
     (question,) = await admin.say("Stuttgart")
     assert "Überspringen" in labels(question)
     (question,) = await admin.say("Haus der Wirtschaft, Willi-Bleicher-Straße 19")
+    assert "Wo liegt der Veranstaltungsort auf der Karte?" in (question.text or "")
+    assert "Überspringen" in labels(question)
+    if wrong_date:
+        (hint,) = await admin.say("91.5, 9.18")
+        assert "Bitte senden Sie Breiten- und Längengrad" in (hint.text or "")
+    (question,) = await admin.say("48.7784, 9.1800")
     assert "beschreiben Sie den Termin" in (question.text or "")
     (preview,) = await admin.say("Vorträge <b>und</b> Austausch unter den Netzwerken.")
     text = preview.text or ""

@@ -119,9 +119,9 @@ async def test_admin_add_with_garbage_is_explained(fast: Harness, admin: Person)
 async def new_meeting_at_the_start_step(admin: Person) -> Call:
     """Run /termin_neu through title and network; return the question for the start."""
     (question,) = await admin.say("/termin_neu")
-    assert question.plain.startswith("Neuer Termin, Schritt 1 von 7")
+    assert question.plain.startswith("Neuer Termin, Schritt 1 von 8")
     (question,) = await admin.say("Netzwerktreffen <Stuttgart> & mehr")
-    assert question.plain.startswith("Neuer Termin, Schritt 2 von 7")
+    assert question.plain.startswith("Neuer Termin, Schritt 2 von 8")
     assert [b["callback_data"] for b in question.buttons][-2:] == ["mtg:net:-", "mtg:abort"]
     (question,) = shown(await admin.press("Bündnisweit", question))
     assert "Wann beginnt der Termin?" in question.plain
@@ -134,9 +134,9 @@ async def test_meeting_title_too_long_or_empty_asks_again(fast: Harness, admin: 
     for title in ("x" * 201, "   "):
         (hint,) = await admin.say(title)
         assert hint.plain.startswith("Der Titel muss 1 bis 200 Zeichen lang sein.")
-        assert "Schritt 1 von 7" in hint.plain
+        assert "Schritt 1 von 8" in hint.plain
     (question,) = await admin.say("x" * 200)
-    assert "Schritt 2 von 7" in question.plain
+    assert "Schritt 2 von 8" in question.plain
 
 
 async def test_meeting_start_bad_then_past_date(fast: Harness, admin: Person) -> None:
@@ -144,12 +144,12 @@ async def test_meeting_start_bad_then_past_date(fast: Harness, admin: Person) ->
     await new_meeting_at_the_start_step(admin)
     (hint,) = await admin.say("32.13.2027 25:00")
     assert hint.plain.startswith(DATE_HINT)
-    assert "Schritt 3 von 7" in hint.plain
+    assert "Schritt 3 von 8" in hint.plain
     (hint,) = await admin.say("01.11.2026 18:00")
     assert hint.plain.startswith("Der Beginn muss in der Zukunft liegen.")
-    assert "Schritt 3 von 7" in hint.plain
+    assert "Schritt 3 von 8" in hint.plain
     (question,) = await admin.say("10.12.2026 18:00")
-    assert "Schritt 4 von 7" in question.plain
+    assert "Schritt 4 von 8" in question.plain
     (hint,) = await admin.say("17:00")
     assert hint.plain.startswith("Das Ende muss am selben Tag nach dem Beginn liegen.")
 
@@ -161,6 +161,7 @@ async def test_meeting_dialog_escapes_typed_markup(fast: Harness, admin: Person)
     await admin.say("20 Uhr")
     await admin.say("Stuttgart")
     await admin.say("Haus der Wirtschaft")
+    await admin.say("48.7784, 9.18")
     (preview,) = await admin.say("Vorträge <b>und</b> Austausch")
     assert preview.plain.startswith("Vorschau: So sehen Mitglieder den Termin.")
     assert "Netzwerktreffen <Stuttgart> & mehr" in preview.plain
@@ -189,7 +190,7 @@ async def test_meeting_dialog_aborted_leaves_nothing(fast: Harness, admin: Perso
 async def test_meeting_dialog_saves_and_audits(fast: Harness, admin: Person) -> None:
     """Saving the preview stores the meeting, audited with the admin's id."""
     await new_meeting_at_the_start_step(admin)
-    for answer in ("10.12.2026 18:00", "20 Uhr", "Stuttgart", "Haus der Wirtschaft"):
+    for answer in ("10.12.2026 18:00", "20 Uhr", "Stuttgart", "Haus der Wirtschaft", "48.78 9.18"):
         await admin.say(answer)
     (preview,) = await admin.say("Austausch unter den Netzwerken.")
     (saved,) = shown(await admin.press("Speichern", preview))

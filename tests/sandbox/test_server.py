@@ -221,6 +221,22 @@ async def test_photo_needs_an_image(bot: telegram.Bot) -> None:
         await bot.send_photo(USER, b"not an image")
 
 
+async def test_venue_is_a_message_with_location(bot: telegram.Bot, sandbox: Sandbox) -> None:
+    message = await bot.send_venue(USER, 49.0069, 8.4037, "Schloss", "Karlsruhe")
+    assert message.venue is not None
+    assert (message.venue.title, message.venue.address) == ("Schloss", "Karlsruhe")
+    assert message.location is not None
+    assert message.location.latitude == 49.0069
+    stored = sandbox.last_message(USER)
+    assert stored is not None
+    assert stored.venue is not None
+    assert stored.venue["location"] == {"latitude": 49.0069, "longitude": 8.4037}
+    with pytest.raises(BadRequest, match=r"(?i)VENUE_GEO_POINT_INVALID"):
+        await bot.send_venue(USER, 91.0, 8.0, "Schloss", "Karlsruhe")
+    with pytest.raises(BadRequest, match=r"(?i)title is empty"):
+        await bot.send_venue(USER, 49.0, 8.0, " ", "Karlsruhe")
+
+
 async def test_edit_and_delete(bot: telegram.Bot, sandbox: Sandbox) -> None:
     message = await bot.send_message(
         USER, "<b>alt</b>", parse_mode="HTML", reply_markup=keyboard("a")

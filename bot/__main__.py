@@ -209,6 +209,11 @@ def _add_events_parser(commands: Any, _: Callable[[str], str]) -> None:
     add.add_argument("--city", required=True, help=_("the town or city"))
     add.add_argument("--venue", help=_("the venue, e.g. building and address"))
     add.add_argument(
+        "--coordinates",
+        metavar="LAT,LON",
+        help=_('the venue\'s latitude and longitude in degrees, e.g. "48.7784, 9.18"'),
+    )
+    add.add_argument(
         "--network", metavar="SLUG", help=_("slug of the host network (default: alliance-wide)")
     )
     add.add_argument("--description", required=True, help=_("the meeting's description"))
@@ -262,7 +267,7 @@ async def _events(settings: Settings, args: argparse.Namespace) -> int:
 def _event_from_args(args: argparse.Namespace, catalog: Catalog, *, tz: ZoneInfo) -> Event | None:
     """Build the new meeting from the options; None (after a German message) if one is bad."""
     from bot.domain.models import Event, Host
-    from bot.domain.parse import parse_date_time, parse_time
+    from bot.domain.parse import parse_coordinates, parse_date_time, parse_time
     from bot.domain.schedule import localize
 
     _ = translator().gettext
@@ -281,6 +286,20 @@ def _event_from_args(args: argparse.Namespace, catalog: Catalog, *, tz: ZoneInfo
         except ValueError:
             print(
                 "--end: " + _("Please give the time in the format HH:MM, e.g. 16:00"),
+                file=sys.stderr,
+            )
+            return None
+    latitude = longitude = None
+    if args.coordinates is not None:
+        try:
+            latitude, longitude = parse_coordinates(args.coordinates)
+        except ValueError:
+            print(
+                "--coordinates: "
+                + _(
+                    "Please send latitude and longitude in degrees, e.g. 48.7784, 9.1800 (as "
+                    "shown by OpenStreetMap or a maps app)."
+                ),
                 file=sys.stderr,
             )
             return None
@@ -305,6 +324,8 @@ def _event_from_args(args: argparse.Namespace, catalog: Catalog, *, tz: ZoneInfo
         end=end,
         city=" ".join(args.city.split()),
         venue=" ".join(args.venue.split()) if args.venue is not None else None,
+        latitude=latitude,
+        longitude=longitude,
         hosts=(host,),
     )
 

@@ -26,6 +26,8 @@ ADD = [
     "Stuttgart",
     "--description",
     "Ein Treffen.",
+    "--coordinates",
+    "48.7784, 9.18",
 ]
 
 
@@ -50,6 +52,12 @@ def test_add_list_cancel(database: Path, capsys: pytest.CaptureFixture[str]) -> 
     event_id = capsys.readouterr().out.strip()
     assert event_id == "netzwerktreffen-zukunft-2099-03-18"
     assert query(database, "SELECT COUNT(*) FROM networks") == [(11,)], "bundled data loaded"
+    assert query(
+        database,
+        "SELECT latitude, longitude, sequence FROM events JOIN "
+        "event_versions ON event_id = id WHERE created_by IS NULL AND created_at "
+        "IS NOT NULL",
+    ) == [(48.7784, 9.18, 0)]
 
     assert main(["events", "list"]) == 0
     out = capsys.readouterr().out
@@ -101,6 +109,7 @@ def test_add_for_a_network(database: Path, capsys: pytest.CaptureFixture[str]) -
         ("--end", "13:00", "Das Ende muss am selben Tag nach dem Beginn liegen."),
         ("--end", "spät", "Bitte die Uhrzeit im Format HH:MM angeben"),
         ("--title", " ", "Der Titel muss 1 bis 200 Zeichen lang sein."),
+        ("--coordinates", "95, 9", "Bitte senden Sie Breiten- und Längengrad in Grad"),
     ],
 )
 def test_bad_values(

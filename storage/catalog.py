@@ -658,8 +658,10 @@ def _event_change(old: Event, new: Event) -> EventChange:
         date=(old.date, old.date_known, old.date_text)
         != (new.date, new.date_known, new.date_text),
         time=(old.start, old.end) != (new.start, new.end),
-        place=(old.city, old.region, old.venue, old.venue_note, old.latitude, old.longitude)
-        != (new.city, new.region, new.venue, new.venue_note, new.latitude, new.longitude),
+        # Coordinates alone are no news to subscribers (the place reads the same); the
+        # calendars still see the change, as every written event gets a new SEQUENCE.
+        place=(old.city, old.region, old.venue, old.venue_note)
+        != (new.city, new.region, new.venue, new.venue_note),
         status=old.status != new.status,
     )
 

@@ -53,10 +53,18 @@ async def test_import_admin_writes_and_cancel_raise_the_sequence(db: Database) -
     assert event is not None
     assert (event.latitude, event.longitude) == (49.0069, 8.4037)
 
+    only_coordinates = CHANGED.replace("latitude = 49.0069", "latitude = 49.01")
+    report = await store.import_text(only_coordinates, name="moved-pin.toml", now=later)
+    (change,) = report.event_changes
+    assert (change.date, change.time, change.place, change.status) == (False,) * 4, "no notice"
+    moved = await store.version(DEMO)
+    assert moved is not None
+    assert moved.sequence == 2, "the calendars see it"
+
     await store.cancel_event(DEMO, actor=None, now=later, tz=BERLIN)
     cancelled = await store.version(DEMO)
     assert cancelled is not None
-    assert cancelled.sequence == 2
+    assert cancelled.sequence == 3
     assert set(await store.versions()) == {e.id for e in (await store.load()).events}
 
 

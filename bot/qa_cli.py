@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
@@ -211,5 +212,14 @@ async def _unanswered(settings: Settings, days: int, out: TextIO) -> int:
         return EXIT_OK
     for entry in entries:
         when = format_datetime(entry.at, "short", tzinfo=settings.timezone, locale=tr.locale)
-        print(f"{when}  {entry.text}", file=out)
+        print(f"{when}  {_terminal_safe(entry.text)}", file=out)
     return EXIT_OK
+
+
+def _terminal_safe(text: str) -> str:
+    """Replace control characters: a stranger's text must not steer the operator's terminal.
+
+    An escape sequence in a message (ESC ] 52 writes the clipboard, ESC [ 2 J clears the
+    screen) would otherwise reach the terminal as it is.
+    """
+    return "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in text)

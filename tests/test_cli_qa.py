@@ -174,3 +174,26 @@ def test_unanswered_in_one_day_in_german(
     """--days 1 means the last 24 hours, and says so (not "am letzten Tag")."""
     assert main(["unanswered", "--days", "1"]) == 0
     assert capsys.readouterr().out == "Keine unbeantworteten Fragen in den letzten 24 Stunden.\n"
+
+
+def test_unanswered_never_prints_control_characters(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stranger's escape sequences reach the operator's terminal as harmless characters."""
+    hostile = "\x1b]52;c;cm0gLXJmIH4=\x07Wo parke ich?\x1b[2J\x1b[1A\rKein Problem"
+
+    async def keep() -> None:
+        db = await Database.open(database)
+        try:
+            await migrate(db)
+            await UnansweredStore(db).add(hostile, now=datetime.now(UTC))
+        finally:
+            await db.close()
+
+    asyncio.run(keep())
+    assert main(["unanswered"]) == 0
+    out = capsys.readouterr().out
+    assert "Wo parke ich?" in out
+    assert "Kein Problem" in out
+    assert not any(ord(c) < 32 and c != "\n" for c in out), repr(out)
+    assert "\x7f" not in out

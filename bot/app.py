@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 from contextlib import asynccontextmanager
-from datetime import time
+from datetime import time, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
@@ -20,7 +20,15 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot, JobQueue
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    ConversationHandler,
+    Defaults,
+    ExtBot,
+    JobQueue,
+)
 
 from bot import errors
 from bot.backup_cli import migrate_database
@@ -41,6 +49,7 @@ from bot.http import AiohttpRequest
 from bot.i18n import translator
 from bot.instance import EXIT_CONFLICT, ConflictWatch
 from bot.logs import protect_secret, protect_secrets, quiet_noisy_loggers
+from bot.persistence import DialogPersistence
 from bot.updates import PerChatUpdateProcessor
 from bot.views.commands import GROUP_COMMANDS, MEMBER_COMMANDS
 from bot.web import webhook
@@ -73,6 +82,7 @@ from storage.broadcasts import BroadcastStore
 from storage.catalog import CatalogStore
 from storage.codes import AccountStore
 from storage.db import Database
+from storage.drafts import DraftStore
 from storage.ldap_directory import LdapDirectory
 from storage.leases import Lease
 from storage.mail_jobs import MailJobStore
@@ -156,6 +166,14 @@ def build_application(
         last_success=lambda: services.pulse.last,
         give_up=lambda _reason: services.request_exit(EXIT_CONFLICT),
     )
+    # Admin dialogs (/termin_neu, /rundschreiben) survive a restart: PTB's persistence on the
+    # bot's database (bot/persistence.py), for the persistent conversations and their drafts.
+    persistence = DialogPersistence(
+        settings.database,
+        clock=clock,
+        store=services.drafts_if_ready,
+        codecs={**meetings.PERSISTED, **broadcast.PERSISTED},
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -167,6 +185,7 @@ def build_application(
             PerChatUpdateProcessor(tr=services.tr, on_update=services.metrics.updates.inc)
         )
         .rate_limiter(SendBudget(settings.send_rate, metrics=services.metrics))
+        .persistence(persistence)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -209,6 +228,15 @@ def build_application(
         group=GROUP_FEATURES,
     )
     app.add_error_handler(errors.handle_error)
+    persistence.timeouts = {
+        handler.name: timeout
+        for handlers in app.handlers.values()
+        for handler in handlers
+        if isinstance(handler, ConversationHandler)
+        and handler.persistent
+        and handler.name
+        and isinstance(timeout := handler.conversation_timeout, timedelta)
+    }
     return app
 
 
@@ -243,6 +271,7 @@ async def _post_init(app: BotApp) -> None:
             broadcasts=BroadcastStore(db, lease=services.lease),
             unanswered=UnansweredStore(db),
             attendance=AttendanceStore(db),
+            drafts=DraftStore(db),
         )
         if await stores.catalog.is_empty():
             await stores.catalog.load_bundled(
@@ -521,6 +550,8 @@ async def purge_unanswered(context: BotContext) -> None:
     """Delete the unanswered messages older than 30 days (the privacy promise)."""
     services = context.services
     await services.stores.unanswered.purge(now=services.clock.now())
+    # Admin dialogs that timed out a week ago and were never answered again.
+    await services.stores.drafts.purge(now=services.clock.now())
 
 
 async def set_command_menu(app: BotApp) -> None:
@@ -585,4 +616,6 @@ async def running(app: BotApp, *, drop_pending_updates: bool = False) -> AsyncIt
                 if app.running:
                     await app.stop()
         finally:
+            # As run_polling does in shutdown, but while the database is still open.
+            await app.update_persistence()
             await _post_shutdown(app)

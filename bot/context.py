@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from storage.catalog import CatalogStore
     from storage.codes import AccountStore
     from storage.db import Database
+    from storage.drafts import DraftStore
     from storage.members import MemberDirectory
     from storage.outbox import OutboxStore
     from storage.reminders import ReminderStore
@@ -58,6 +59,7 @@ class Stores:
     broadcasts: BroadcastStore
     unanswered: UnansweredStore
     attendance: AttendanceStore
+    drafts: DraftStore
 
 
 @dataclass
@@ -125,6 +127,10 @@ class Services:
         if self._broadcaster is None:
             raise NotReadyError("the broadcast runner is not running yet")
         return self._broadcaster
+
+    def drafts_if_ready(self) -> DraftStore | None:
+        """Return the store of admin dialogs, or None before post_init and after shutdown."""
+        return self._stores.drafts if self._stores is not None else None
 
     def broadcaster_if_ready(self) -> Broadcaster | None:
         """Return the runner of broadcasts, or None before post_init and after shutdown."""

@@ -1,6 +1,7 @@
 """/rundschreiben and /rundschreiben_status: admins compose, send, plan and steer broadcasts.
 
-Composing is a conversation in the admin's private chat (state in memory; the draft is stored
+Composing is a conversation in the admin's private chat (persistent: its state and the
+composed message survive a restart, see ``bot.persistence``; the circular itself is stored
 as soon as it has an audience): the message itself (a text with Telegram formatting, or one
 photo or document with a caption of at most 1,024 characters), the audience (news subscribers,
 one network's followers, one meeting's followers), then the recipient count and a preview
@@ -37,6 +38,7 @@ from bot.views.circulars import status_text
 from bot.views.replies import Button, Reply
 from handlers.guards import require_admin
 from storage.broadcasts import BroadcastError
+from storage.drafts import EXPIRED
 
 if TYPE_CHECKING:
     from telegram import CallbackQuery, Message
@@ -65,6 +67,8 @@ CB_STATUS: Final = "bc:status"  # back to the list
 COMPOSE, AUDIENCE, CONFIRM, WHEN = range(4)
 DRAFT_KEY: Final = "broadcast:draft"  # user_data: the composed Content
 ID_KEY: Final = "broadcast:id"  # user_data: the stored draft's id
+# The user_data this conversation keeps across a restart, and how (see bot.persistence).
+PERSISTED: Final = {DRAFT_KEY: (Content.to_json, Content.from_json)}
 MAX_MEETING_BUTTONS: Final = 10
 ACTIVE: Final = ("running", "paused", "planned")
 
@@ -100,12 +104,14 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                 ],
                 WHEN: [MessageHandler(private & filters.TEXT & ~filters.COMMAND, plan)],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+                EXPIRED: [TypeHandler(Update, expired)],
             },
             fallbacks=[
                 CommandHandler("abbrechen", abort),
                 CallbackQueryHandler(abort, pattern=rf"^({CB_ABORT}|{CB_DISCARD}\d+)$"),
             ],
             name="broadcast",
+            persistent=True,
             conversation_timeout=CONVERSATION_TIMEOUT,
         )
     return [
@@ -444,8 +450,23 @@ async def abort(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-async def timed_out(update: Update, context: BotContext) -> None:
-    """End a composition after a long silence; a stored draft is cancelled, nothing sent."""
+async def expired(update: Update, context: BotContext) -> int:
+    """End a dialog whose 30 minutes passed while the bot was down, as a timeout does.
+
+    PTB does not restore its timeout jobs after a restart; the persistence loads such a
+    dialog in the ``EXPIRED`` state, so the admin's next update lands here.
+    """
+    if update.callback_query is not None:
+        await update.callback_query.answer()  # a button pressed after the restart
+    return await timed_out(update, context)
+
+
+async def timed_out(update: Update, context: BotContext) -> int:
+    """End a composition after a long silence; a stored draft is cancelled, nothing sent.
+
+    PTB calls it from its timeout job (with the last update, whose button was answered);
+    after a restart, :func:`expired` calls it.
+    """
     broadcast_id = (context.user_data or {}).get(ID_KEY)
     if isinstance(broadcast_id, int) and update.effective_user is not None:
         services = context.services
@@ -454,7 +475,7 @@ async def timed_out(update: Update, context: BotContext) -> None:
         )
     _forget(context)
     if update.effective_chat is None:
-        return
+        return ConversationHandler.END
     minutes = int(CONVERSATION_TIMEOUT.total_seconds() // 60)
     await context.bot.send_message(
         update.effective_chat.id,
@@ -463,6 +484,7 @@ async def timed_out(update: Update, context: BotContext) -> None:
             "sent."
         ).format(minutes=minutes),
     )
+    return ConversationHandler.END
 
 
 def _forget(context: BotContext) -> None:

@@ -3,10 +3,14 @@
 One ``ConversationHandler`` serves the three commands, so a new command restarts cleanly
 instead of running two conversations at once. Only admins start it (``require_admin``; a
 member gets the refusal and no conversation starts), only in private chats. The answers so
-far live in ``user_data`` in memory: a restart forgets a half-finished meeting, and nothing
-personal is kept outside the database. Every answer is checked; a wrong one is asked again
+far live in ``user_data``. Every answer is checked; a wrong one is asked again
 with a German hint and the earlier answers stay. "Abbrechen" or /abbrechen ends the chat at
 any step without writing anything; 30 minutes without an answer end it too.
+
+The conversation is persistent (``name="meetings"``): its state and the draft are kept in the
+database by PTB's persistence (``bot.persistence``), so a restart in the middle continues
+where the admin was; the draft is stored as JSON (``PERSISTED``). A draft whose 30 minutes
+passed while the bot was down gets the timeout answer on the admin's next message.
 
 The stores write the event, plan or move its reminders, queue change and cancel notices (the
 dispatcher sends them) and write the audit row, all in one transaction.
@@ -32,6 +36,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.domain.event_json import event_from_json, event_to_json
 from bot.domain.models import Event, Host
 from bot.domain.parse import (
     format_date_time,
@@ -59,6 +64,7 @@ from storage.catalog import (
     EventWriteError,
     InvalidEventError,
 )
+from storage.drafts import EXPIRED
 
 if TYPE_CHECKING:
     from telegram.ext import BaseHandler
@@ -137,7 +143,7 @@ STEP_OF_FIELD: Final[dict[Field, Step]] = {
 
 @dataclass
 class Draft:
-    """What an admin has answered so far (in memory only)."""
+    """What an admin has answered so far (kept as JSON by the persistence)."""
 
     mode: Literal["new", "change", "cancel"]
     event: Event
@@ -146,6 +152,38 @@ class Draft:
     # Set once the preview was shown: a changed answer returns to the preview.
     reviewing: bool = False
     end_dropped: bool = False
+
+
+def draft_to_json(draft: Draft) -> dict[str, Any]:
+    """Return the draft as JSON data."""
+    return {
+        "mode": draft.mode,
+        "event": event_to_json(draft.event),
+        "original": event_to_json(draft.original) if draft.original else None,
+        "field": draft.field,
+        "reviewing": draft.reviewing,
+        "end_dropped": draft.end_dropped,
+    }
+
+
+def draft_from_json(data: dict[str, Any]) -> Draft:
+    """Return the draft of :func:`draft_to_json`'s data; raise ValueError if it is none."""
+    mode, field = data.get("mode"), data.get("field")
+    if mode not in ("new", "change", "cancel") or (field is not None and field not in FIELDS):
+        raise ValueError("not a meeting draft")
+    original = data.get("original")
+    return Draft(
+        mode=mode,
+        event=event_from_json(data["event"]),
+        original=event_from_json(original) if original is not None else None,
+        field=field,
+        reviewing=bool(data.get("reviewing")),
+        end_dropped=bool(data.get("end_dropped")),
+    )
+
+
+# The user_data this conversation keeps across a restart, and how (see bot.persistence).
+PERSISTED: Final = {DRAFT_KEY: (draft_to_json, draft_from_json)}
 
 
 class BadAnswer(ValueError):
@@ -233,8 +271,11 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                     choose,
                 ],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+                EXPIRED: [TypeHandler(Update, expired)],
             },
             fallbacks=abort,
+            name="meetings",
+            persistent=True,
             allow_reentry=True,
             per_chat=True,
             per_user=True,
@@ -900,11 +941,26 @@ async def nothing_to_abort(update: Update, context: BotContext) -> None:
         )
 
 
-async def timed_out(update: Update, context: BotContext) -> None:
-    """Tell the admin that the conversation ended after a long silence."""
+async def expired(update: Update, context: BotContext) -> int:
+    """End a dialog whose 30 minutes passed while the bot was down, as a timeout does.
+
+    PTB does not restore its timeout jobs after a restart; the persistence loads such a
+    dialog in the ``EXPIRED`` state, so the admin's next update lands here.
+    """
+    if update.callback_query is not None:
+        await update.callback_query.answer()  # a button pressed after the restart
+    return await timed_out(update, context)
+
+
+async def timed_out(update: Update, context: BotContext) -> int:
+    """Tell the admin that the conversation ended after a long silence.
+
+    PTB calls it from its timeout job (with the last update, whose button was answered);
+    after a restart, :func:`expired` calls it.
+    """
     _set_draft(context, None)
     if update.effective_chat is None:
-        return
+        return ConversationHandler.END
     minutes = int(CONVERSATION_TIMEOUT.total_seconds() // 60)
     await context.bot.send_message(
         update.effective_chat.id,
@@ -913,3 +969,4 @@ async def timed_out(update: Update, context: BotContext) -> None:
             "saved."
         ).format(minutes=minutes),
     )
+    return ConversationHandler.END

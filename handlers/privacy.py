@@ -174,6 +174,9 @@ async def delete_data(update: Update, context: BotContext) -> None:
     services = context.services
     await delete_chat_data(services.stores.db, chat_id, now=services.clock.now())
     services.stores.accounts.forget(chat_id)
+    # An admin's half-written meeting or circular is in memory too (PTB's user_data, which
+    # the persistence would otherwise write back): the chat id is the person's user id.
+    context.application.drop_user_data(chat_id)
     log.info("Deleted a person's data on request")
     text = context.gettext(
         "Done: I have deleted everything I held about you. Your member record still exists "

@@ -606,6 +606,32 @@ MAIL_JOBS: Final = Migration(
     ),
 )
 
+# Admin dialogs (/termin_neu, /rundschreiben) survive a restart (storage.drafts, written by
+# PTB's persistence, bot.persistence): the state of each open conversation with its deadline,
+# and the admin's user_data (the drafts) as JSON.
+DRAFTS: Final = Migration(
+    "0017_drafts_dialog_state",
+    (
+        """
+        CREATE TABLE dialog_states (
+            name TEXT NOT NULL,
+            chat_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            state INTEGER NOT NULL,
+            deadline TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (name, chat_id, user_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX dialog_states_user ON dialog_states (user_id)",
+        """
+        CREATE TABLE dialog_drafts (
+            user_id INTEGER PRIMARY KEY,
+            data TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -621,6 +647,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     CAL_FEEDS_PLACES_ATTENDANCE,
     RETRY,
     MAIL_JOBS,
+    DRAFTS,
 )
 
 

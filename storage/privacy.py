@@ -6,7 +6,8 @@ about them is in the database (no PicklePersistence, no other store), in these t
 /konto or /kennwort dialog), ``account_requests`` (code requests of the last hour), the link
 in ``members`` (or, with the LDAP directory, in ``directory_links``), and, for admins,
 ``admins``, ``admin_menus`` and their own ``audit`` entries, and their "Ich komme" choices in
-``attendance`` (with the first name they chose to share).
+``attendance`` (with the first name they chose to share), and an admin's open dialogs
+(``dialog_states``, ``dialog_drafts``: a half-written meeting or circular).
 
 Deletion removes the chat's rows in one transaction, unlinks the member record (which stays:
 it belongs to the membership), detaches the request counters from the chat (the per-address
@@ -22,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from storage import attendance as attendance_store
+from storage import drafts as drafts_store
 from storage import outbox as outbox_store
 from storage import reminders as reminder_store
 from storage.admins import write_audit
@@ -118,6 +120,8 @@ async def export_chat_data(db: Database, chat_id: int, *, now: datetime) -> dict
             "outbox": await _rows(db, SQL_OUTBOX, chat_id, json_columns=("payload",)),
             # "Ich komme": the meetings the person said they come to, and a shared first name.
             "attendance": await attendance_store.export_rows(db, chat_id),
+            # An admin's open dialogs: /termin_neu, /rundschreiben and their drafts.
+            "admin_dialogs": await drafts_store.export_rows(db, chat_id),
             "member": member,
             # The link to an LDAP directory's entry (its stable id); the entry is the directory's.
             "directory_link": _row(await db.fetchone(SQL_DIRECTORY_LINK, (chat_id,))),
@@ -146,6 +150,7 @@ async def delete_chat_data(db: Database, chat_id: int, *, now: datetime) -> Dele
         links = await unlink_member(db, chat_id, now=now)
         links += await unlink_entry(db, chat_id)
         attendance = await attendance_store.delete_chat_rows(db, chat_id)
+        dialogs += await drafts_store.delete_chat_rows(db, chat_id)
         deletion = Deletion(
             subscriptions, reminders, outbox, settings, dialogs, links, attendance=attendance
         )

@@ -60,6 +60,25 @@ async def _private_chat(update: Update, context: BotContext) -> int | None:
     return None
 
 
+async def _is_admin(update: Update, context: BotContext) -> bool:
+    """Tell whether the sender is an admin (without answering anything)."""
+    user = update.effective_user
+    return user is not None and await context.services.stores.admins.is_admin(user.id)
+
+
+def _admin_block(context: BotContext, admin: bool) -> list[str]:
+    """Return what the bot keeps about an admin's unfinished dialogs (admins only)."""
+    if not admin:
+        return []
+    text = context.gettext(
+        "<b>For admins:</b> an unfinished {meeting} or {circular} (your answers so far and "
+        "the step) is stored until you finish or cancel it, so that it survives a restart of "
+        "the bot; after 30 minutes without an answer it expires and is deleted after a week "
+        "at the latest."
+    )
+    return [text.format(meeting="/termin_neu", circular="/rundschreiben")]
+
+
 async def show_privacy(update: Update, context: BotContext) -> None:
     """Explain what the bot stores, why, for how long, and whom to contact."""
     if update.effective_message is None:
@@ -94,6 +113,7 @@ async def show_privacy(update: Update, context: BotContext) -> None:
             "the member directory; I delete the message with the password immediately. "
             "To limit abuse, I count code requests per chat and per address for one hour."
         ),
+        *_admin_block(context, await _is_admin(update, context)),
         _(
             "<b>How long:</b> until you unsubscribe or delete your data; reminders and "
             "messages that were sent are kept with your subscriptions. Your member record "

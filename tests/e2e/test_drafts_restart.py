@@ -202,6 +202,9 @@ async def test_my_data_exports_and_deletes_the_stored_draft(
     async with running(make_bot()):
         await start_meeting(admin)
     async with running(make_bot()) as app:
+        (notice,) = await admin.say("/datenschutz")
+        assert "Für Admins:" in (notice.text or "")
+        assert "Neustart" in (notice.text or "")
         (export,) = await admin.say("/meine_daten")
         assert export.document is not None
         dialogs = json.loads(export.document.content)["admin_dialogs"]

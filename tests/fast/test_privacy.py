@@ -23,6 +23,7 @@ async def test_privacy_notice(person: Person) -> None:
     assert notice.plain.startswith("Datenschutz")
     assert "/meine_daten" in notice.plain
     assert "/daten_loeschen" in notice.plain
+    assert "Für Admins" not in notice.plain, "a member has no admin dialogs"
 
 
 async def test_export_holds_my_data_and_only_mine(fast: Harness, person: Person) -> None:

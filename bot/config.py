@@ -16,7 +16,6 @@ that every listed name is read. Secrets go through :meth:`Env.secret` and into
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import math
 import os
 import re
@@ -31,6 +30,7 @@ from dotenv import dotenv_values
 
 from bot.delivery.mail import SmtpSecurity, SmtpSettings
 from bot.domain.account import HashCost
+from bot.domain.net import is_loopback
 from bot.domain.schedule import DEFAULT_QUIET_HOURS, QuietHours, default_quiet_hours
 from bot.domain.text import N_
 from storage.ldap_directory import (
@@ -66,7 +66,6 @@ HOST_PORT: Final = re.compile(
 )
 # Telegram's rule for setWebhook's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
 WEBHOOK_SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-LOOPBACK_NAMES: Final = frozenset({"localhost"})
 Directory = Literal["embedded", "ldap"]
 DIRECTORIES: Final[tuple[Directory, ...]] = ("embedded", "ldap")
 # An attribute description: a name (with options) or an OID.
@@ -485,7 +484,7 @@ def _webhook(url: str, secret: str, http: HttpSettings | None) -> WebhookSetting
             N_("expected the public HTTPS URL that Telegram calls, got {value!r}"),
             value=url,
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             "NETZWERKBOT_WEBHOOK_URL",
             N_("must be an HTTPS URL (HTTP only on the loopback address), got {value!r}"),
@@ -521,7 +520,7 @@ def _public_url(url: str, http: HttpSettings | None) -> str | None:
             N_("expected the public HTTPS address of the listener, got {value!r}"),
             value=url,
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             "NETZWERKBOT_PUBLIC_URL",
             N_("must be an HTTPS URL (HTTP only on the loopback address), got {value!r}"),
@@ -533,15 +532,6 @@ def _public_url(url: str, http: HttpSettings | None) -> str | None:
             N_("is required with NETZWERKBOT_PUBLIC_URL: the listener that serves the feeds"),
         )
     return url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _log_format(raw: str) -> LogFormat:

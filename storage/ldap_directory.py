@@ -29,7 +29,6 @@ kind, never a DN, an address or a password) and raised as
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import math
 import socket
@@ -44,6 +43,7 @@ from urllib.parse import urlsplit
 from ldap3 import MODIFY_REPLACE, NONE, SIMPLE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
 
+from bot.domain.net import is_loopback
 from storage.codecs import parse_utc, utc_text
 from storage.members import (
     DirectoryUnavailable,
@@ -92,7 +92,6 @@ AD_POLICY_ERROR: Final = "0000052D"
 # Not critical, so older DCs (and other servers) ignore it.
 AD_POLICY_HINTS_OID: Final = "1.2.840.113556.1.4.2239"
 AD_POLICY_HINTS_VALUE: Final = b"\x30\x03\x02\x01\x01"
-LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
 
 SQL_LINK_COLUMNS: Final = "id, entry_key, telegram_user_id, linked_at"
 SQL_LINK_BY_ID: Final = f"SELECT {SQL_LINK_COLUMNS} FROM directory_links WHERE id = ?"  # noqa: S608
@@ -196,16 +195,6 @@ def parse_url(url: str, starttls: bool | None = None) -> Endpoint:
     if not starttls and not is_loopback(host):
         raise LdapConfigError("plain LDAP beyond loopback")
     return Endpoint(host, port, "starttls" if starttls else "plain")
-
-
-def is_loopback(host: str) -> bool:
-    """Tell whether a host name or address is this machine's loopback."""
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_filter(text: str) -> str:

@@ -223,7 +223,7 @@ WHERE event_id = :event_id AND chat_id > :after AND chat_id <= :upto
         SELECT 1 FROM temp.plan_targets AS t
         WHERE t.chat_id = reminders.chat_id AND t.lead = reminders.lead)"""
 SQL_PLAN_MOVE: Final = """
-UPDATE reminders SET due_at = t.due_at FROM temp.plan_targets AS t
+UPDATE reminders SET due_at = t.due_at, next_attempt_at = NULL FROM temp.plan_targets AS t
 WHERE reminders.event_id = :event_id AND reminders.chat_id > :after
     AND reminders.chat_id <= :upto AND t.chat_id = reminders.chat_id
     AND t.lead = reminders.lead AND reminders.status = 'pending'
@@ -236,7 +236,7 @@ WHERE reminders.event_id = :event_id AND reminders.chat_id > :after
     AND NOT t.ahead AND t.due_at <> reminders.due_at"""
 SQL_PLAN_REVIVE: Final = """
 UPDATE reminders SET status = 'pending', due_at = t.due_at, sent_at = NULL, attempts = 0,
-    last_error = NULL
+    last_error = NULL, next_attempt_at = NULL
 FROM temp.plan_targets AS t
 WHERE reminders.event_id = :event_id AND reminders.chat_id > :after
     AND reminders.chat_id <= :upto AND t.chat_id = reminders.chat_id

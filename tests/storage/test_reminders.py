@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +129,29 @@ async def test_time_change_moves_pending_rows(
         (CHAT, "2h"): ("pending", "2027-03-18T08:00:00+00:00"),
     }
     assert await outbox.due(NOW) == []
+
+
+async def test_a_move_starts_a_waiting_retry_over(
+    db: Database,
+    catalog: CatalogStore,
+    subs: SubscriptionStore,
+    reminders: ReminderStore,
+) -> None:
+    """A reminder waiting for its next try after an outage is a fresh one once it moves."""
+    await subs.subscribe(CHAT, MEETINGS, now=NOW)
+    due = berlin(2027, 3, 17, 10, 0)
+    first = (await reminders.due(due))[0]
+    assert await reminders.claim(first.id)
+    later = due + timedelta(minutes=5)
+    assert await reminders.retry(first.id, at=later, error="NetworkError at host")
+    assert await reminders.due(due) == []
+    assert await reminders.next_due(after=due) == later
+    await catalog.import_text(ONE_HOUR_LATER, name="demo.toml", now=NOW)
+    row = await db.fetchone(
+        "SELECT status, due_at, next_attempt_at FROM reminders WHERE id = ?", (first.id,)
+    )
+    assert row is not None
+    assert tuple(row) == ("pending", "2027-03-17T10:00:00+00:00", None)
 
 
 async def test_reschedule_resets_sent_rows_and_notifies(

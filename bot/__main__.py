@@ -17,6 +17,7 @@ from telegram import Update
 
 from bot import backup_cli, members_cli, qa_cli
 from bot.config import ConfigError, Settings
+from bot.domain.account import InsecureKeyFileError
 from bot.i18n import translator
 from bot.logs import configure_logging
 
@@ -104,6 +105,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except InsecureKeyFileError as error:
+        print(
+            _(
+                "The key file {path} can be read by other users; run chmod 600 on it and "
+                "start again."
+            ).format(path=error.path),
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -58,6 +58,8 @@ MAX_SEND_RATE: Final = 1000.0
 SMTP_SECURITY: Final[tuple[SmtpSecurity, ...]] = ("none", "starttls", "tls")
 SMTP_DEFAULT_PORTS: Final[dict[SmtpSecurity, int]] = {"none": 25, "starttls": 587, "tls": 465}
 MIN_SECRET_KEY: Final = 32
+DEFAULT_RETENTION_DAYS: Final = 90
+MAX_RETENTION_DAYS: Final = 3650
 MAX_PORT: Final = 65535
 ADDRESS: Final = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 # NETZWERKBOT_HTTP: "host:port", an IPv6 host in brackets ("[::1]:8080"); port 0 picks one.
@@ -95,6 +97,7 @@ VARIABLES: Final = frozenset(
         "SMTP_USER",
         "SMTP_FROM",
         "PRIVACY_CONTACT",
+        "RETENTION_DAYS",
         "HTTP",
         "WEBHOOK_URL",
         "PUBLIC_URL",
@@ -262,6 +265,9 @@ class Settings:
     # Where the listener is reachable from outside (NETZWERKBOT_PUBLIC_URL), without a trailing
     # slash; None: the calendar feeds are not offered in the chat.
     public_url: str | None = None
+    # Days that sent reminders and notices, stopped subscriptions and ended account dialogs
+    # are kept before the daily purge deletes them (the privacy text says so).
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @classmethod
     def from_env(
@@ -316,6 +322,7 @@ class Settings:
             http=(http := _http(get("HTTP"))),
             webhook=_webhook(get("WEBHOOK_URL"), env.secret("WEBHOOK_SECRET"), http),
             public_url=_public_url(get("PUBLIC_URL"), http),
+            retention_days=_retention_days(get("RETENTION_DAYS")),
             **_directory(get),
         )
 
@@ -333,6 +340,13 @@ def _api_url(raw: str) -> str:
         raise ConfigError(
             "NETZWERKBOT_API_URL",
             N_("expected a URL such as http://127.0.0.1:8081/bot, got {value!r}"),
+            value=raw,
+        )
+    if raw.startswith("http://") and not is_loopback(urlsplit(raw).hostname or ""):
+        # The token travels in every request's path: in clear text only on this machine.
+        raise ConfigError(
+            "NETZWERKBOT_API_URL",
+            N_("must be an HTTPS URL (HTTP only on the loopback address), got {value!r}"),
             value=raw,
         )
     return raw
@@ -439,9 +453,28 @@ def _smtp(env: Env) -> SmtpSettings | None:
         raise ConfigError(
             missing, N_("NETZWERKBOT_SMTP_USER and NETZWERKBOT_SMTP_PASSWORD go together")
         )
+    if user is not None and security == "none":
+        # The login would cross the network in clear text.
+        raise ConfigError(
+            "NETZWERKBOT_SMTP_SECURITY",
+            N_("must be starttls or tls when NETZWERKBOT_SMTP_USER and a password are set"),
+        )
     return SmtpSettings(
         host=host, sender=sender, port=port, security=security, user=user, password=password
     )
+
+
+def _retention_days(raw: str) -> int:
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    days = int(raw) if re.fullmatch(r"\d{1,5}", raw) else 0
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise ConfigError(
+            "NETZWERKBOT_RETENTION_DAYS",
+            N_("expected a number of days from 1 to 3650, got {value!r}"),
+            value=raw,
+        )
+    return days
 
 
 def _secret_key(raw: str) -> str | None:

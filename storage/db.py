@@ -18,12 +18,17 @@ Two promises hold whatever happens to the task that uses the connection:
   is retried with a growing delay. SQLite's own busy handler waits only briefly
   (``busy_timeout``), because it waits on aiosqlite's one thread, where every other
   statement of the bot would queue behind it; the backoff waits on the event loop instead.
+
+The file holds members' addresses, names, password hashes and chat links: a new database is
+created with mode 0600 in a directory created with mode 0700. SQLite gives the ``-wal`` and
+``-shm`` files the mode of the database file, so they are private too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
 from contextlib import asynccontextmanager
@@ -55,10 +60,27 @@ SQL_DATA_VERSION: Final = "PRAGMA data_version"
 BUSY_FIRST_DELAY: Final = 0.02
 BUSY_MAX_DELAY: Final = 0.1
 BUSY_PATIENCE: Final = 120.0
+DIRECTORY_MODE: Final = 0o700
+FILE_MODE: Final = 0o600
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+def create_private_file(path: Path) -> None:
+    """Create the database file (mode 0600) and its directory (mode 0700) if they are missing.
+
+    SQLite would create the file with the process's umask (usually 0644) and the WAL files
+    with the file's mode; creating the empty file first with 0600 makes all three private.
+    An existing file keeps its mode (the operator chose it).
+    """
+    path.parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 class Database:
@@ -79,7 +101,7 @@ class Database:
         name = str(path)
         if name != ":memory:" and not name.startswith("file:"):
             try:
-                Path(name).parent.mkdir(parents=True, exist_ok=True)
+                Path(name).parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
             except OSError as error:
                 message = f"cannot create its directory ({error.strerror})"
                 raise sqlite3.OperationalError(message) from error
@@ -87,6 +109,11 @@ class Database:
                 # Refused before aiosqlite starts its thread: after a failed connect that
                 # thread outlives the caller's event loop and dies with a traceback.
                 raise sqlite3.OperationalError("unable to open database file: it is a directory")
+            try:
+                await asyncio.to_thread(create_private_file, Path(name))
+            except OSError as error:
+                message = f"cannot create it ({error.strerror})"
+                raise sqlite3.OperationalError(message) from error
         connection = await aiosqlite.connect(name, isolation_level=None)
         try:
             connection.row_factory = sqlite3.Row

@@ -16,6 +16,7 @@ from bot.config import ConfigError, Settings
 from bot.delivery.mail import Mail, build_message
 from bot.domain.account import (
     LIGHT_HASH_COST,
+    InsecureKeyFileError,
     Keyring,
     PasswordProblem,
     Passwords,
@@ -149,16 +150,15 @@ def test_key_file_is_private_and_created_once(tmp_path: Path) -> None:
     assert load_key("s" * 32, database) == b"s" * 32
 
 
-def test_key_file_readable_by_others_is_reported(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A key file with loose permissions still works, with a warning."""
+def test_key_file_readable_by_others_stops_start_up(tmp_path: Path) -> None:
+    """A key file others can read is refused: whoever reads it can forge the codes' HMACs."""
     path = tmp_path / "bot.sqlite3.key"
     load_or_create_key_file(path)
     os.chmod(path, 0o644)  # noqa: PTH101 - the test sets the mode on purpose
-    with caplog.at_level(logging.WARNING):
+    with pytest.raises(InsecureKeyFileError) as raised:
         load_or_create_key_file(path)
-    assert "chmod 600" in caplog.text
+    assert raised.value.path == path
+    assert "chmod 600" in str(raised.value)
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -200,6 +200,14 @@ def test_smtp_settings_are_read() -> None:
         ({"NETZWERKBOT_SMTP_PORT": "70000"}, "NETZWERKBOT_SMTP_PORT"),
         ({"NETZWERKBOT_SMTP_FROM": ""}, "NETZWERKBOT_SMTP_FROM"),
         ({"NETZWERKBOT_SECRET_KEY": "zu-kurz"}, "NETZWERKBOT_SECRET_KEY"),
+        (
+            {
+                "NETZWERKBOT_SMTP_SECURITY": "none",
+                "NETZWERKBOT_SMTP_USER": "bot",
+                "NETZWERKBOT_SMTP_PASSWORD": "zu-kurz",
+            },
+            "NETZWERKBOT_SMTP_SECURITY",
+        ),
     ],
 )
 def test_bad_smtp_settings_name_the_variable(extra: dict[str, str], variable: str) -> None:

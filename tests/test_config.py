@@ -75,12 +75,16 @@ def test_env_file_and_environment(tmp_path: Path) -> None:
     [
         ("NETZWERKBOT_TOKEN", "not-a-token"),
         ("NETZWERKBOT_API_URL", "ftp://x"),
+        ("NETZWERKBOT_API_URL", "http://api.example.org/bot"),
+        ("NETZWERKBOT_API_URL", "http://10.0.0.5:8081/bot"),
         ("NETZWERKBOT_ADMINS", "12,abc"),
         ("NETZWERKBOT_TIMEZONE", "Europe/Berln"),
         ("NETZWERKBOT_LOG_LEVEL", "LOUD"),
         ("NETZWERKBOT_QUIET_HOURS", "nachts"),
         ("NETZWERKBOT_SEND_RATE", "-1"),
         ("NETZWERKBOT_SEND_RATE", "nan"),
+        ("NETZWERKBOT_RETENTION_DAYS", "0"),
+        ("NETZWERKBOT_RETENTION_DAYS", "neunzig"),
     ],
 )
 def test_malformed_value_names_the_variable(variable: str, value: str) -> None:
@@ -91,6 +95,14 @@ def test_malformed_value_names_the_variable(variable: str, value: str) -> None:
     assert variable in line
     assert "\n" not in line
     assert line.startswith("Konfigurationsfehler")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8081/bot", "http://localhost:8081/bot", "http://[::1]:8081/bot"]
+)
+def test_plain_http_api_url_only_on_loopback(url: str) -> None:
+    """A local Bot API server may speak plain HTTP: the token then never leaves the machine."""
+    assert Settings.from_env({"NETZWERKBOT_API_URL": url}, env_file=None).api_url == url
 
 
 def test_token_required_only_to_run() -> None:
@@ -106,6 +118,10 @@ def test_quiet_hours_and_send_rate() -> None:
     default = Settings.from_env({}, env_file=None)
     assert default.quiet_hours == QuietHours(time(22, 0), time(7, 0))
     assert default.send_rate == 30
+    assert default.retention_days == 90
+    assert (
+        Settings.from_env({"NETZWERKBOT_RETENTION_DAYS": "30"}, env_file=None).retention_days == 30
+    )
     custom = Settings.from_env(
         {"NETZWERKBOT_QUIET_HOURS": "21:30-06:45", "NETZWERKBOT_SEND_RATE": "0"}, env_file=None
     )
@@ -402,11 +418,12 @@ def test_every_known_variable_is_read(tmp_path: Path) -> None:
         "SEND_RATE": "30",
         "SMTP_HOST": "mail.example.org",
         "SMTP_PORT": "25",
-        "SMTP_SECURITY": "none",
+        "SMTP_SECURITY": "starttls",  # "none" with a login is refused
         "SMTP_USER": "bot",
         "SMTP_PASSWORD": "pw",
         "SMTP_FROM": "bot@example.org",
         "PRIVACY_CONTACT": "x@example.org",
+        "RETENTION_DAYS": "30",
         "HTTP": "127.0.0.1:8080",
         "WEBHOOK_URL": "https://bot.example.org/telegram",
         "WEBHOOK_SECRET": "s3cret",

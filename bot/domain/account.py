@@ -197,6 +197,14 @@ class Keyring:
         return hmac.compare_digest(digest, stored or "0" * len(digest)) and stored is not None
 
 
+class InsecureKeyFileError(Exception):
+    """The key file can be read or written by others than its owner; start-up stops."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"the key file {path} is readable by others; run chmod 600 on it")
+        self.path = path
+
+
 def key_file_for(database: Path) -> Path:
     """Return where the generated key lives: beside the database."""
     return database.with_name(database.name + KEY_FILE_SUFFIX)
@@ -232,7 +240,8 @@ def load_or_create_key_file(path: Path) -> bytes:
             temporary.unlink(missing_ok=True)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        log.warning("The key file %s is readable by others; run chmod 600 on it", path)
+        # Whoever reads the key can forge the HMACs over codes: refuse to start with it.
+        raise InsecureKeyFileError(path)
     key = bytes.fromhex(path.read_text(encoding="ascii").strip())
     if len(key) < KEY_BYTES:
         raise ValueError(f"the key file {path} holds fewer than {KEY_BYTES} bytes")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 from bot.backup_cli import migrate_database
 from bot.domain.account import Passwords, normalize_email
 from bot.domain.clock import SystemClock
+from bot.domain.text import printable
 from bot.i18n import translator
 from storage.db import Database
 from storage.members import MemberImportError, MemberStore, parse_members_csv
@@ -198,7 +199,9 @@ async def _list(store: MemberStore, out: TextIO) -> int:
             _("set") if member.has_password else _("not set"),
             _("linked") if member.telegram_user_id is not None else "-",
         )
-        print("\t".join(row), file=out)
+        # A name stored before the import checked for them may hold control characters: a
+        # terminal would act on them. Show them as escapes instead.
+        print("\t".join(printable(value) for value in row), file=out)
     print(
         tr.ngettext("{count} member", "{count} members", len(members)).format(count=len(members)),
         file=out,

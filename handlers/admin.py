@@ -21,7 +21,7 @@ from handlers.guards import (
     audit,
     delete_admin_menu,
     ensure_admin_menu,
-    require_admin,
+    require_private_admin,
     set_admin_menu,
 )
 from storage.admins import LastAdminError, PermanentAdminError
@@ -66,7 +66,7 @@ async def ensure_menu(update: Update, context: BotContext) -> None:
 
 async def _target(update: Update, context: BotContext, usage: str) -> int | None:
     """Return the one user id an admin command names, or show the usage and return None."""
-    if not await require_admin(update, context) or update.effective_message is None:
+    if not await require_private_admin(update, context) or update.effective_message is None:
         return None
     args = context.args or []
     if len(args) == 1 and USER_ID.match(args[0]):
@@ -122,7 +122,7 @@ async def remove_admin(update: Update, context: BotContext) -> None:
 
 async def show_audit(update: Update, context: BotContext) -> None:
     """Show the latest admin actions."""
-    if not await require_admin(update, context) or update.effective_message is None:
+    if not await require_private_admin(update, context) or update.effective_message is None:
         return
     await audit(context, update, "audit_viewed")
     services = context.services

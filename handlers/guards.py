@@ -51,6 +51,26 @@ async def require_admin(update: Update, context: BotContext) -> bool:
     return False
 
 
+async def require_private_admin(update: Update, context: BotContext) -> bool:
+    """Return True for an admin in a private chat; otherwise refuse politely, return False.
+
+    Admin commands show personal data (the audit log names Telegram users) or change who may
+    do what: in a group the answer would be posted for everyone, so an admin there gets only
+    the hint to use a private chat.
+    """
+    if not await require_admin(update, context):
+        return False
+    chat = update.effective_chat
+    if chat is not None and chat.type == chat.PRIVATE:
+        return True
+    text = context.gettext("Please use this command in a private chat with me.")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text, do_quote=False)
+    return False
+
+
 async def audit(context: BotContext, update: Update, action: str, **detail: Any) -> None:
     """Record an admin action: who, when, what (never message texts or secrets)."""
     user = update.effective_user

@@ -49,7 +49,7 @@ from bot.domain.schedule import localize
 from bot.domain.text import N_
 from bot.views import catalog, common
 from bot.views.replies import Button, Reply
-from handlers.guards import require_admin
+from handlers.guards import require_admin, require_private_admin
 from handlers.respond import show_in_place
 from storage.catalog import (
     DESCRIPTION_MAX,
@@ -347,17 +347,7 @@ def _blank_event() -> Event:
 
 async def _begin(update: Update, context: BotContext) -> bool:
     """Check the sender and the chat before any conversation starts."""
-    if not await require_admin(update, context):
-        return False
-    chat = update.effective_chat
-    if chat is None or chat.type != chat.PRIVATE:
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(
-                context.gettext("Please use this command in a private chat with me."),
-                do_quote=False,
-            )
-        return False
-    return True
+    return await require_private_admin(update, context)
 
 
 # --- questions ----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Literal, Protocol, cast
 
 from bot.domain.account import normalize_email
-from bot.domain.text import N_
+from bot.domain.text import N_, has_control_characters
 from storage.admins import write_audit
 from storage.codecs import parse_utc, utc_text
 from storage.codes import end_member_flows
@@ -48,6 +48,9 @@ PROBLEM_COLUMNS: Final = N_("the first line must name the columns email, name, n
 PROBLEM_FIELDS: Final = N_("expected 3 fields (email, name, network), found {count}")
 PROBLEM_EMAIL: Final = N_("{value!r} is not an e-mail address")
 PROBLEM_NAME: Final = N_("the name is empty or longer than 200 characters")
+PROBLEM_NAME_CONTROL: Final = N_(
+    "the name contains a control character (such as a tab, a line break or an escape)"
+)
 PROBLEM_NETWORK: Final = N_("there is no network with the slug {value!r}")
 PROBLEM_DUPLICATE_EMAIL: Final = N_("the address occurs already in line {other}")
 PROBLEM_EMPTY_FILE: Final = N_("the file contains no members")
@@ -308,7 +311,7 @@ def parse_members_csv(text: str) -> tuple[list[MemberRow], list[ImportProblem]]:
             break
         if fields is None:
             break
-        line = reader.line_num
+        line = start  # the row's first line: a quoted line break makes a row span several
         if not any(f.strip() for f in fields):
             continue
         if len(fields) != len(COLUMNS):
@@ -326,6 +329,8 @@ def parse_members_csv(text: str) -> tuple[list[MemberRow], list[ImportProblem]]:
             seen[email] = line
         if not name or len(name) > MAX_NAME_LENGTH:
             problems.append(ImportProblem(line, PROBLEM_NAME))
+        elif has_control_characters(name):
+            problems.append(ImportProblem(line, PROBLEM_NAME_CONTROL))
         if email is not None:
             rows.append(MemberRow(line, email, name, network))
     if not rows and not problems:

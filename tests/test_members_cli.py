@@ -296,3 +296,37 @@ async def test_import_sync_deactivates_the_missing(tmp_path: Path) -> None:
     assert "keine Mitglieder" in err
     code, out, _ = await run(settings, "list")
     assert "erika.muster@example.org\tErika Muster\tconnect-it-heilbronn-franken\taktiv" in out
+
+
+async def test_control_characters_in_names(tmp_path: Path) -> None:
+    """Names with control characters are refused with their line; the list never prints any."""
+    settings = await prepared(tmp_path)
+    members_file = tmp_path / "mitglieder.csv"
+    members_file.write_text(
+        GOOD
+        + "a@example.org,Ann\x1b[2J,mit-pforzheim\n"
+        + 'b@example.org,"Bob\nNeu",mit-pforzheim\n'
+        + "c@example.org,Carl\u202egnp.exe,mit-pforzheim\n",
+        encoding="utf-8",
+    )
+    code, out, err = await run(settings, "import", str(members_file))
+    assert code == 1
+    assert out == ""
+    for line in (4, 5, 7):  # Bob's quoted line break makes his row lines 5-6
+        assert f"Zeile {line}: der Name enthält ein Steuerzeichen" in err
+    # A name stored before the import checked for control characters is printed escaped.
+    db = await Database.open(settings.database)
+    try:
+        async with db.transaction():
+            await db.execute(
+                "INSERT INTO members (email, name, status, created_at, updated_at) "
+                "VALUES ('alt@example.org', ?, 'active', '2026-01-01T00:00:00Z', "
+                "'2026-01-01T00:00:00Z')",
+                ("Alt\x1b]0;owned\x07\u202e",),
+            )
+    finally:
+        await db.close()
+    code, out, _ = await run(settings, "list")
+    assert code == 0
+    assert not any(c in out for c in "\x1b\x07\u202e")
+    assert "alt@example.org\tAlt\\x1b]0;owned\\x07\\u202e\t" in out

@@ -168,3 +168,22 @@ async def test_privacy_mentions_unanswered(admin_bot: BotApp, sandbox: Sandbox) 
     assert "Fragen, die ich nicht beantworten kann" in text
     assert "30 Tage" in text
     assert "500 Zeichen" in text
+
+
+async def test_admin_commands_answer_only_in_private(admin_bot: BotApp, sandbox: Sandbox) -> None:
+    """In a group an admin gets the hint to use a private chat; no log, no change is posted."""
+    group = -4242
+    sandbox.add_group(group, "Netzwerk Karlsruhe")
+    admin = Person(sandbox, ADMIN)
+    await admin.say("/admin_hinzufuegen 7002")  # something in the log that a group must not see
+    for command in ("/protokoll", "/admin_hinzufuegen 7003", "/admin_entfernen 7002"):
+        before = len(sandbox.messages(group))
+        sandbox.send_text(ADMIN, command, chat_id=group)
+        await sandbox.wait_idle(group, quiet=0.2, timeout=10)
+        (reply,) = sandbox.messages(group)[before:]
+        assert reply.text == "Bitte verwenden Sie diesen Befehl im privaten Chat mit mir."
+    (log,) = await admin.say("/protokoll")
+    assert (log.text or "").count("audit_viewed") == 1, "only this private /protokoll"
+    assert "7003" not in (log.text or ""), "/admin_hinzufuegen in the group added nobody"
+    (reply,) = await admin.say("/admin_entfernen 7002")
+    assert reply.text == "Nutzer 7002 ist kein Admin mehr.", "the group did not remove 7002"

@@ -21,6 +21,7 @@ from handlers.guards import (
     audit,
     delete_admin_menu,
     ensure_admin_menu,
+    require_admin,
     require_private_admin,
     set_admin_menu,
 )

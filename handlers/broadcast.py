@@ -36,7 +36,7 @@ from bot.domain.circulars import MAX_CAPTION, Audience, Content
 from bot.domain.parse import parse_date_time
 from bot.views.circulars import status_text
 from bot.views.replies import Button, Reply
-from handlers.guards import require_admin
+from handlers.guards import claim_dialog, release_dialog, require_admin
 from storage.broadcasts import BroadcastError
 from storage.drafts import EXPIRED
 
@@ -69,6 +69,7 @@ DRAFT_KEY: Final = "broadcast:draft"  # user_data: the composed Content
 ID_KEY: Final = "broadcast:id"  # user_data: the stored draft's id
 # The user_data this conversation keeps across a restart, and how (see bot.persistence).
 PERSISTED: Final = {DRAFT_KEY: (Content.to_json, Content.from_json)}
+DIALOG: Final = "broadcast"  # its name in the one-admin-dialog-at-a-time claim
 MAX_MEETING_BUTTONS: Final = 10
 ACTIVE: Final = ("running", "paused", "planned")
 
@@ -132,6 +133,8 @@ async def start_compose(update: Update, context: BotContext) -> int:
     if not await require_admin(update, context) or update.effective_message is None:
         return ConversationHandler.END
     _forget(context)
+    if not await claim_dialog(update, context, DIALOG):
+        return ConversationHandler.END
     text = context.gettext(
         "Please send me the message for the circular now: a text (formatting is kept), or one "
         "photo or document with a caption of at most 1,024 characters. /abbrechen cancels."
@@ -488,6 +491,8 @@ async def timed_out(update: Update, context: BotContext) -> int:
 
 
 def _forget(context: BotContext) -> None:
+    """Forget the draft and end this dialog's claim on the chat."""
+    release_dialog(context, DIALOG)
     if context.user_data is not None:
         context.user_data.pop(DRAFT_KEY, None)
         context.user_data.pop(ID_KEY, None)

@@ -18,7 +18,9 @@ dispatcher sends them) and write the audit row, all in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import secrets
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +28,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 from telegram import Message, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -36,7 +39,9 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.domain import meetings as rules
 from bot.domain.event_json import event_from_json, event_to_json
+from bot.domain.meetings import DESCRIPTION_MAX, TITLE_MAX
 from bot.domain.models import Event, Host
 from bot.domain.parse import (
     format_date_time,
@@ -49,18 +54,15 @@ from bot.domain.schedule import localize
 from bot.domain.text import N_
 from bot.views import catalog, common
 from bot.views.replies import Button, Reply
-from handlers.guards import require_admin, require_private_admin
+from handlers.guards import (
+    claim_dialog,
+    release_dialog,
+    require_admin,
+    require_private_admin,
+)
 from handlers.respond import show_in_place
 from storage.catalog import (
-    DESCRIPTION_MAX,
-    PLACE_MAX,
-    PROBLEM_EVENT_CITY,
-    PROBLEM_EVENT_DESCRIPTION,
-    PROBLEM_EVENT_END,
-    PROBLEM_EVENT_START_PAST,
-    PROBLEM_EVENT_TITLE,
-    PROBLEM_EVENT_VENUE,
-    TITLE_MAX,
+    EventConflictError,
     EventWriteError,
     InvalidEventError,
 )
@@ -74,25 +76,31 @@ if TYPE_CHECKING:
 
     AnyHandler: TypeAlias = BaseHandler[Update, BotContext, object]
 
-# Callback data: "mtg:<action>[:<argument>]", at most 9 + 40 bytes.
+# Callback data: "mtg:<action>[:<argument>]", at most 9 + 40 bytes; a confirmation's buttons
+# also carry the meeting ("-" for a new one) and a token of this very confirmation
+# ("mtg:save:<id>:<token>", at most 9 + 40 + 1 + 8 = 58 bytes), so that a stale button
+# confirms nothing else than what its message showed.
 CB_PREFIX: Final = "mtg:"
 CB_ABORT: Final = "mtg:abort"
 CB_NETWORK: Final = "mtg:net:"  # + network slug, or ALLIANCE_WIDE
 CB_NO_END: Final = "mtg:noend"
 CB_NO_VENUE: Final = "mtg:novenue"
 CB_NO_COORDINATES: Final = "mtg:nogeo"
-CB_SAVE: Final = "mtg:save"
+CB_SAVE: Final = "mtg:save:"  # + meeting id or NEW_MEETING + ":" + token
 CB_MORE: Final = "mtg:more"  # change another field
 CB_PICK: Final = "mtg:pick:"  # + event id
 CB_PAGE: Final = "mtg:page:"  # + page number
 CB_FIELD: Final = "mtg:field:"  # + field name
-CB_CANCEL_YES: Final = "mtg:drop"  # yes, cancel the meeting
+CB_CANCEL_YES: Final = "mtg:drop:"  # + meeting id + ":" + token: yes, cancel the meeting
+NEW_MEETING: Final = "-"
+ONE: Final = r"[0-9a-f]{8}"  # one confirmation (the token of its buttons)
 ALLIANCE_WIDE: Final = "-"
 SLUG: Final = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
 ALLIANCE_HOST: Final = "IT Bündnis BW"
 CONVERSATION_TIMEOUT: Final = timedelta(minutes=30)
 DRAFT_KEY: Final = "meetings.draft"
+DIALOG: Final = "meetings"
 PICK_PAGE_SIZE: Final = 8
 NEW_STEPS: Final = 8
 
@@ -152,6 +160,9 @@ class Draft:
     # Set once the preview was shown: a changed answer returns to the preview.
     reviewing: bool = False
     end_dropped: bool = False
+    # The confirmation (preview or "really cancel?") now shown: its token and its message.
+    token: str = ""
+    confirmation: tuple[int, int] | None = None  # chat id, message id
 
 
 def draft_to_json(draft: Draft) -> dict[str, Any]:
@@ -163,6 +174,8 @@ def draft_to_json(draft: Draft) -> dict[str, Any]:
         "field": draft.field,
         "reviewing": draft.reviewing,
         "end_dropped": draft.end_dropped,
+        "token": draft.token,
+        "confirmation": list(draft.confirmation) if draft.confirmation else None,
     }
 
 
@@ -179,7 +192,16 @@ def draft_from_json(data: dict[str, Any]) -> Draft:
         field=field,
         reviewing=bool(data.get("reviewing")),
         end_dropped=bool(data.get("end_dropped")),
+        token=str(data.get("token") or ""),
+        confirmation=_message_ref(data.get("confirmation")),
     )
+
+
+def _message_ref(value: object) -> tuple[int, int] | None:
+    """Return a stored (chat id, message id) pair, or None for anything else."""
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return value[0], value[1]
+    return None
 
 
 # The user_data this conversation keeps across a restart, and how (see bot.persistence).
@@ -208,6 +230,10 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             MessageHandler(OTHER_ANSWER, ask_for_text),
         ]
 
+    confirmations: list[AnyHandler] = [
+        CallbackQueryHandler(save, pattern=rf"^{CB_SAVE}(?:{SLUG}|{NEW_MEETING}):{ONE}$"),
+        CallbackQueryHandler(confirm_cancel, pattern=rf"^{CB_CANCEL_YES}{SLUG}:{ONE}$"),
+    ]
     choose: AnyHandler = MessageHandler(
         filters.UpdateType.MESSAGE & ~filters.COMMAND, ask_for_buttons
     )
@@ -246,7 +272,6 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                 ),
                 Step.DESCRIPTION: text_step(got_description),
                 Step.PREVIEW: [
-                    CallbackQueryHandler(save, pattern=rf"^{CB_SAVE}$"),
                     CallbackQueryHandler(ask_field, pattern=rf"^{CB_MORE}$"),
                     choose,
                 ],
@@ -266,14 +291,12 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                     CallbackQueryHandler(got_no_end, rf"^{CB_NO_END}$"),
                     CallbackQueryHandler(got_no_venue, rf"^{CB_NO_VENUE}$"),
                 ),
-                Step.CONFIRM: [
-                    CallbackQueryHandler(confirm_cancel, pattern=rf"^{CB_CANCEL_YES}$"),
-                    choose,
-                ],
+                Step.CONFIRM: [choose],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
                 EXPIRED: [TypeHandler(Update, expired)],
             },
-            fallbacks=abort,
+            # In any state: a confirmation's own button is checked against its token there.
+            fallbacks=[*abort, *confirmations],
             name="meetings",
             persistent=True,
             allow_reentry=True,
@@ -282,7 +305,12 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             per_message=False,
             conversation_timeout=CONVERSATION_TIMEOUT,
         )
-    return [conversation, CommandHandler("abbrechen", nothing_to_abort)]
+    return [
+        conversation,
+        CommandHandler("abbrechen", nothing_to_abort),
+        # A confirmation whose dialog is over (saved, cancelled, timed out, restarted).
+        CallbackQueryHandler(stale_confirmation, pattern=rf"^(?:{CB_SAVE}|{CB_CANCEL_YES})"),
+    ]
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -295,13 +323,63 @@ def _draft(context: BotContext) -> Draft | None:
 
 
 def _set_draft(context: BotContext, draft: Draft | None) -> None:
-    """Keep or forget the admin's draft."""
+    """Keep or forget the admin's draft (and with it the claim on the admin's dialog)."""
     if context.user_data is None:
         return
     if draft is None:
         context.user_data.pop(DRAFT_KEY, None)
+        release_dialog(context, DIALOG)
     else:
         context.user_data[DRAFT_KEY] = draft
+
+
+async def _end(context: BotContext) -> None:
+    """Forget the draft and take the buttons off its confirmation, if one is shown."""
+    draft = _draft(context)
+    _set_draft(context, None)
+    if draft is not None:
+        await _retire_confirmation(context, draft)
+
+
+async def _retire_confirmation(context: BotContext, draft: Draft) -> None:
+    """Remove the buttons of the confirmation shown last: it no longer confirms anything."""
+    if draft.confirmation is None:
+        return
+    (chat_id, message_id), draft.confirmation = draft.confirmation, None
+    draft.token = ""
+    # Deleted by the admin, or already without buttons: nothing to take away.
+    with contextlib.suppress(BadRequest):
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+
+
+async def _new_confirmation(context: BotContext, draft: Draft) -> None:
+    """Retire the confirmation shown so far and make the token of the next one."""
+    await _retire_confirmation(context, draft)
+    draft.token = secrets.token_hex(4)
+
+
+async def _send_confirmation(
+    update: Update, context: BotContext, draft: Draft, reply: Reply
+) -> None:
+    """Send a confirmation (built with the draft's new token) and remember its message."""
+    if (chat := update.effective_chat) is None:
+        return
+    message = await context.bot.send_message(chat.id, reply.text, reply_markup=reply.markup())
+    draft.confirmation = (chat.id, message.message_id)
+
+
+def _meeting_key(draft: Draft) -> str:
+    """Return the meeting a confirmation's buttons name: its id, or "-" for a new one."""
+    return draft.original.id if draft.original is not None else NEW_MEETING
+
+
+def _confirmed(update: Update, draft: Draft | None, prefix: str) -> Draft | None:
+    """Return the draft if the pressed button belongs to its current confirmation."""
+    query = update.callback_query
+    if draft is None or query is None or query.data is None or not draft.token:
+        return None
+    expected = f"{prefix}{_meeting_key(draft)}:{draft.token}"
+    return draft if query.data == expected else None
 
 
 async def _say(update: Update, context: BotContext, reply: Reply) -> None:
@@ -346,8 +424,12 @@ def _blank_event() -> Event:
 
 
 async def _begin(update: Update, context: BotContext) -> bool:
-    """Check the sender and the chat before any conversation starts."""
-    return await require_private_admin(update, context)
+    """Check the sender and the chat, and that no other admin dialog is open, then start."""
+    if not await require_private_admin(update, context):
+        return False
+    # A restart of this dialog (allow_reentry) ends the old draft: its buttons go too.
+    await _end(context)
+    return await claim_dialog(update, context, DIALOG)
 
 
 # --- questions ----------------------------------------------------------------------------
@@ -450,6 +532,13 @@ def _hint(ctx: RenderContext, problem: str, *extra: str, limit: int | None = Non
     return "<b>{}</b>".format("\n".join(lines))
 
 
+def _problem_hint(ctx: RenderContext, problem: rules.Problem, *extra: str) -> str:
+    """Return a broken field rule, translated, and further translated lines."""
+    _ = ctx.tr.gettext
+    lines = [problem.describe(_), *(_(line) for line in extra)]
+    return "<b>{}</b>".format("\n".join(lines))
+
+
 def _preview(ctx: RenderContext, draft: Draft) -> Reply:
     """Show the meeting as members will see it, with Save and Cancel."""
     _ = ctx.tr.gettext
@@ -461,7 +550,8 @@ def _preview(ctx: RenderContext, draft: Draft) -> Reply:
         # As members will see it once saved: "Eingetragen über den Bot am …".
         event = dataclasses.replace(event, created_at=ctx.now)
     card = catalog.event_card(ctx, event, intro=intro)
-    rows: list[tuple[Button, ...]] = [(Button(_("Save"), data=CB_SAVE),)]
+    save_data = f"{CB_SAVE}{_meeting_key(draft)}:{draft.token}"
+    rows: list[tuple[Button, ...]] = [(Button(_("Save"), data=save_data),)]
     if draft.mode == "change":
         rows.append((Button(_("Change another field"), data=CB_MORE),))
     rows.append((Button(_("Cancel"), data=CB_ABORT),))
@@ -473,7 +563,8 @@ async def _ask(update: Update, context: BotContext, draft: Draft, step: Step) ->
     ctx = await context.render_context()
     if step == Step.PREVIEW:
         draft.reviewing = True
-        await _say(update, context, _preview(ctx, draft))
+        await _new_confirmation(context, draft)
+        await _send_confirmation(update, context, draft, _preview(ctx, draft))
         draft.end_dropped = False
         return Step.PREVIEW
     await _say(update, context, _question(ctx, draft, step))
@@ -510,29 +601,31 @@ def _accept(ctx: RenderContext, draft: Draft, field: Field, text: str) -> Event:
     match field:
         case "title":
             title = _one_line(text)
-            if not title or len(title) > TITLE_MAX:
-                raise BadAnswer(_hint(ctx, PROBLEM_EVENT_TITLE, limit=TITLE_MAX))
+            if (problem := rules.check_title(title)) is not None:
+                raise BadAnswer(_problem_hint(ctx, problem))
             return dataclasses.replace(event, title=title)
-        case "city" | "venue":
-            value = _one_line(text)
-            if not value or len(value) > PLACE_MAX:
-                problem = PROBLEM_EVENT_CITY if field == "city" else PROBLEM_EVENT_VENUE
-                raise BadAnswer(_hint(ctx, problem, limit=PLACE_MAX))
-            if field == "city":
-                return dataclasses.replace(event, city=value)
-            return dataclasses.replace(event, venue=value)
+        case "city":
+            city = _one_line(text)
+            if (problem := rules.check_city(city)) is not None:
+                raise BadAnswer(_problem_hint(ctx, problem))
+            return dataclasses.replace(event, city=city)
+        case "venue":
+            venue = _one_line(text)
+            if (problem := rules.check_venue(venue)) is not None:
+                raise BadAnswer(_problem_hint(ctx, problem))
+            return dataclasses.replace(event, venue=venue)
         case "description":
             description = text.strip()
-            if not description or len(description) > DESCRIPTION_MAX:
-                raise BadAnswer(_hint(ctx, PROBLEM_EVENT_DESCRIPTION, limit=DESCRIPTION_MAX))
+            if (problem := rules.check_description(description)) is not None:
+                raise BadAnswer(_problem_hint(ctx, problem))
             return dataclasses.replace(event, description=description)
         case "start":
             try:
                 start = parse_date_time(text, ctx.tz)
             except ValueError:
                 raise BadAnswer(_hint(ctx, DATE_HINT)) from None
-            if start <= ctx.now:
-                raise BadAnswer(_hint(ctx, PROBLEM_EVENT_START_PAST, DATE_HINT))
+            if (problem := rules.check_start(start, ctx.now)) is not None:
+                raise BadAnswer(_problem_hint(ctx, problem, DATE_HINT))
             return _with_start(draft, start, ctx)
         case "end":
             if event.start is None:
@@ -543,8 +636,8 @@ def _accept(ctx: RenderContext, draft: Draft, field: Field, text: str) -> Event:
                 raise BadAnswer(_hint(ctx, TIME_HINT)) from None
             local_start = event.start.astimezone(ctx.tz)
             end = localize(datetime.combine(local_start.date(), wall), ctx.tz)
-            if end <= event.start:
-                raise BadAnswer(_hint(ctx, PROBLEM_EVENT_END, TIME_HINT))
+            if (problem := rules.check_end(event.start, end, ctx.tz)) is not None:
+                raise BadAnswer(_problem_hint(ctx, problem, TIME_HINT))
             return dataclasses.replace(event, end=end)
 
 
@@ -690,13 +783,17 @@ async def start_new(update: Update, context: BotContext) -> int:
     return await _ask(update, context, draft, Step.TITLE)
 
 
-async def save(update: Update, context: BotContext) -> int:
+async def save(update: Update, context: BotContext) -> int | None:
     """Save the new or changed meeting and show its card."""
     await _answer_button(update)
-    draft = _draft(context)
-    if draft is None or not await require_admin(update, context):
-        _set_draft(context, None)
+    draft = _confirmed(update, _draft(context), CB_SAVE)
+    if draft is None:
+        await _refuse_stale(update, context)
+        return None  # the dialog stays where it is
+    if not await require_admin(update, context):
+        await _end(context)
         return ConversationHandler.END
+    await _retire_confirmation(context, draft)
     services = context.services
     store = services.stores.catalog
     now, tz = services.clock.now(), services.settings.timezone
@@ -707,15 +804,20 @@ async def save(update: Update, context: BotContext) -> int:
             stored = await store.add_event(event, actor=_actor(update), now=now, tz=tz)
             done = _("Saved.")
         else:
-            stored = await store.update_event(draft.event, actor=_actor(update), now=now, tz=tz)
-            unchanged = draft.original is not None and _same(draft.original, stored)
+            assert draft.original is not None  # noqa: S101 - a change starts from a pick
+            stored = await store.update_event(
+                draft.event, seen=draft.original, actor=_actor(update), now=now, tz=tz
+            )
+            unchanged = _same(draft.original, stored)
             done = (
                 _("Nothing has changed.")
                 if unchanged
                 else _("Saved. Subscribers will be told about the change.")
             )
+    except EventConflictError as conflict:
+        return await _show_conflict(update, context, draft, conflict)
     except InvalidEventError as error:
-        if error.problem == PROBLEM_EVENT_START_PAST:
+        if error.problem in (rules.PROBLEM_START_PAST, rules.PROBLEM_START_FAR):
             # Time passed while the admin looked at the preview: ask for the start again.
             ctx = await context.render_context()
             await _say(update, context, _question(ctx, draft, Step.START, hint=error.describe(_)))
@@ -733,6 +835,61 @@ async def save(update: Update, context: BotContext) -> int:
     shown = ctx.catalog.event(stored.id) or stored
     await _say(update, context, catalog.event_card(ctx, shown, intro=f"<b>{done}</b>"))
     return ConversationHandler.END
+
+
+async def _show_conflict(
+    update: Update, context: BotContext, draft: Draft, conflict: EventConflictError
+) -> int:
+    """Show the meeting as another admin left it, then this admin's changes on top: again?"""
+    ctx = await context.render_context()
+    _ = ctx.tr.gettext
+    current = conflict.current
+    intro = "<b>{}</b>".format(
+        _(
+            "Another admin has changed this meeting in the meantime; nothing has been saved. "
+            "This is the meeting now:"
+        )
+    )
+    await _say(update, context, catalog.event_card(ctx, current, intro=intro))
+    assert draft.original is not None  # noqa: S101 - only a change conflicts
+    mine = {name: getattr(draft.event, name) for name in _edited(draft.original, draft.event)}
+    draft.event = dataclasses.replace(current, **mine)
+    draft.original = current
+    if _same(current, draft.event):
+        await _end(context)
+        await _say(update, context, Reply(_("Your change is already in place.")))
+        return ConversationHandler.END
+    return await _ask(update, context, draft, Step.PREVIEW)
+
+
+def _edited(seen: Event, mine: Event) -> list[str]:
+    """Name the fields this admin changed in the dialog."""
+    return [name for name in EDITABLE if getattr(seen, name) != getattr(mine, name)]
+
+
+async def _refuse_stale(update: Update, context: BotContext) -> None:
+    """Answer a button of a superseded confirmation: nothing happens, its buttons go."""
+    query = update.callback_query
+    if query is None:
+        return
+    text = context.gettext(
+        "This confirmation is out of date; nothing has been changed. Please use the latest "
+        "message."
+    )
+    await _say(update, context, Reply(text))
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        with contextlib.suppress(BadRequest):  # already without buttons
+            await message.edit_reply_markup(reply_markup=None)
+
+
+async def stale_confirmation(update: Update, context: BotContext) -> None:
+    """Answer a confirmation's button after its dialog ended."""
+    await _answer_button(update)
+    await _refuse_stale(update, context)
+
+
+EDITABLE: Final = ("title", "start", "end", "city", "venue", "description")
 
 
 def _same(old: Event, new: Event) -> bool:
@@ -825,13 +982,14 @@ async def picked(update: Update, context: BotContext) -> int:
         intro = "<b>{}</b>".format(
             _("Do you really want to cancel this meeting? Its subscribers will be informed.")
         )
+        await _new_confirmation(context, draft)
+        yes = f"{CB_CANCEL_YES}{event.id}:{draft.token}"
         buttons = (
-            (Button(_("Yes, cancel the meeting"), data=CB_CANCEL_YES),),
+            (Button(_("Yes, cancel the meeting"), data=yes),),
             (Button(_("No, keep it"), data=CB_ABORT),),
         )
-        await _say(
-            update, context, Reply(catalog.event_card(ctx, event, intro=intro).text, buttons)
-        )
+        card = catalog.event_card(ctx, event, intro=intro)
+        await _send_confirmation(update, context, draft, Reply(card.text, buttons))
         return Step.CONFIRM
     await _say(update, context, _field_menu(ctx))
     return Step.FIELD
@@ -878,12 +1036,15 @@ async def chose_field(update: Update, context: BotContext) -> int:
     return await _ask(update, context, draft, STEP_OF_FIELD[field])
 
 
-async def confirm_cancel(update: Update, context: BotContext) -> int:
-    """Cancel the chosen meeting and confirm it."""
+async def confirm_cancel(update: Update, context: BotContext) -> int | None:
+    """Cancel the meeting this very confirmation named, and confirm it."""
     await _answer_button(update)
-    draft = _draft(context)
-    _set_draft(context, None)
-    if draft is None or draft.original is None or not await require_admin(update, context):
+    draft = _confirmed(update, _draft(context), CB_CANCEL_YES)
+    if draft is None or draft.mode != "cancel" or draft.original is None:
+        await _refuse_stale(update, context)
+        return None  # the dialog stays where it is
+    await _end(context)
+    if not await require_admin(update, context):
         return ConversationHandler.END
     services = context.services
     _ = context.gettext
@@ -913,7 +1074,7 @@ async def abort_conversation(update: Update, context: BotContext) -> int:
     """End the conversation at any step without saving anything."""
     await _answer_button(update)
     draft = _draft(context)
-    _set_draft(context, None)
+    await _end(context)
     _ = context.gettext
     if draft is not None and draft.mode == "cancel":
         text = _("Cancelled. The meeting stays as it is.")
@@ -924,7 +1085,8 @@ async def abort_conversation(update: Update, context: BotContext) -> int:
 
 
 async def nothing_to_abort(update: Update, context: BotContext) -> None:
-    """Answer /abbrechen outside a conversation."""
+    """Answer /abbrechen outside a conversation (and forget any claim on an admin dialog)."""
+    release_dialog(context)
     if (message := update.effective_message) is not None:
         await message.reply_text(
             context.gettext("There is nothing to cancel at the moment."), do_quote=False
@@ -948,7 +1110,7 @@ async def timed_out(update: Update, context: BotContext) -> int:
     PTB calls it from its timeout job (with the last update, whose button was answered);
     after a restart, :func:`expired` calls it.
     """
-    _set_draft(context, None)
+    await _end(context)
     if update.effective_chat is None:
         return ConversationHandler.END
     minutes = int(CONVERSATION_TIMEOUT.total_seconds() // 60)

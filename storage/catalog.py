@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from bot.domain import meetings as meeting_rules
 from bot.domain.models import (
     DATA_TIMEZONE,
     Alliance,
@@ -394,19 +395,29 @@ class CatalogStore:
         )
 
     async def update_event(
-        self, event: Event, *, actor: int | None, now: datetime, tz: ZoneInfo
+        self,
+        event: Event,
+        *,
+        actor: int | None,
+        now: datetime,
+        tz: ZoneInfo,
+        seen: Event | None = None,
     ) -> Event:
         """Change an upcoming event's title, start, end, place, venue or description.
 
-        Only those fields are taken from ``event``; everything else stays as stored. Reminders
-        move and change notices are queued in the same transaction as the audit row. Returns
-        the event as stored (unchanged, and without an audit row, if nothing differs).
+        Only those fields are taken from ``event``; everything else stays as stored. With
+        ``seen`` (the event as the admin saw it when they began), only the fields that differ
+        from ``seen`` are written, and only if each still holds the value the admin saw: two
+        admins editing one meeting do not undo each other's changes. Reminders move and
+        change notices are queued in the same transaction as the audit row. Returns the event
+        as stored (unchanged, and without an audit row, if nothing differs).
 
         Raises:
+            EventConflictError: another write changed a field this one changes.
             EventNotFoundError, EventNotUpcomingError, InvalidEventError: nothing is written.
         """
         return await _update_event(
-            self._db, event, actor=actor, now=now, tz=tz, pause=self._plan_pause
+            self._db, event, actor=actor, now=now, tz=tz, seen=seen, pause=self._plan_pause
         )
 
     async def cancel_event(
@@ -835,9 +846,6 @@ def _event_params(event: Event) -> dict[str, object]:
 
 # --- single events written by admins (the bot's /termin_* commands and the CLI) ----------
 
-TITLE_MAX: Final = 200
-DESCRIPTION_MAX: Final = 2000
-PLACE_MAX: Final = 200
 SLUG_MAX: Final = 40
 WRITABLE_STATUSES: Final = ("announced", "planned")
 
@@ -845,15 +853,18 @@ PROBLEM_EVENT_NOT_FOUND: Final = N_("There is no meeting with the id {value}.")
 PROBLEM_EVENT_NOT_UPCOMING: Final = N_(
     "The meeting {value} is over or cancelled and can no longer be changed."
 )
-PROBLEM_EVENT_TITLE: Final = N_("The title must have between 1 and {limit} characters.")
-PROBLEM_EVENT_DESCRIPTION: Final = N_(
-    "The description must have between 1 and {limit} characters."
+# The field rules live in bot.domain.meetings (the dialog checks the same); the old names stay.
+PROBLEM_EVENT_TITLE: Final = meeting_rules.PROBLEM_TITLE
+PROBLEM_EVENT_DESCRIPTION: Final = meeting_rules.PROBLEM_DESCRIPTION
+PROBLEM_EVENT_CITY: Final = meeting_rules.PROBLEM_CITY
+PROBLEM_EVENT_VENUE: Final = meeting_rules.PROBLEM_VENUE
+PROBLEM_EVENT_START_MISSING: Final = meeting_rules.PROBLEM_START_MISSING
+PROBLEM_EVENT_START_PAST: Final = meeting_rules.PROBLEM_START_PAST
+PROBLEM_EVENT_START_FAR: Final = meeting_rules.PROBLEM_START_FAR
+PROBLEM_EVENT_END: Final = meeting_rules.PROBLEM_END
+PROBLEM_EVENT_CONFLICT: Final = N_(
+    "Another admin has changed this meeting in the meantime; nothing has been saved."
 )
-PROBLEM_EVENT_CITY: Final = N_("The place must have between 1 and {limit} characters.")
-PROBLEM_EVENT_VENUE: Final = N_("The venue may have at most {limit} characters.")
-PROBLEM_EVENT_START_MISSING: Final = N_("The date and time of the start are missing.")
-PROBLEM_EVENT_START_PAST: Final = N_("The start must lie in the future.")
-PROBLEM_EVENT_END: Final = N_("The end must lie after the start, on the same day.")
 PROBLEM_EVENT_NETWORK: Final = N_("There is no network with the slug {value}.")
 PROBLEM_EVENT_COORDINATES: Final = N_(
     "Latitude (-90 to 90) and longitude (-180 to 180) go together, or neither."
@@ -868,6 +879,8 @@ UPDATE events SET title = :title, description = :description, date = :date,
     venue = :venue
 WHERE id = :id"""
 SQL_CANCEL_EVENT: Final = "UPDATE events SET status = 'cancelled' WHERE id = ?"
+SQL_EDITED_IN_CHAT: Final = "SELECT edited_in_chat FROM events WHERE id = ?"
+SQL_SET_EDITED_IN_CHAT: Final = "UPDATE events SET edited_in_chat = ? WHERE id = ?"
 
 AUDIT_MEETING_CREATED: Final = "meeting_created"
 AUDIT_MEETING_CHANGED: Final = "meeting_changed"
@@ -903,8 +916,27 @@ class EventNotUpcomingError(EventWriteError):
     """The event is over or cancelled; the bot changes only upcoming events."""
 
 
+class EventConflictError(EventWriteError):
+    """Another admin (or an import) changed a field this write changes; nothing was written.
+
+    Attributes:
+        current: the event as stored now.
+        fields: the fields whose stored value is not the one this admin saw.
+    """
+
+    def __init__(self, current: Event, fields: tuple[str, ...]) -> None:
+        super().__init__(PROBLEM_EVENT_CONFLICT)
+        self.current = current
+        self.fields = fields
+
+
 class InvalidEventError(EventWriteError):
     """A value of the event breaks a rule (length, start in the past, end before start)."""
+
+    @classmethod
+    def of(cls, problem: meeting_rules.Problem) -> InvalidEventError:
+        """Return the error for a broken field rule."""
+        return cls(problem.msgid, **dict(problem.params))
 
 
 def event_slug(title: str, day: date) -> str:
@@ -935,37 +967,31 @@ def check_event_values(event: Event, *, now: datetime, tz: ZoneInfo, new: bool) 
     Raises:
         InvalidEventError: the first rule the event breaks.
     """
-    limits = (
-        (event.title, TITLE_MAX, PROBLEM_EVENT_TITLE),
-        (event.description, DESCRIPTION_MAX, PROBLEM_EVENT_DESCRIPTION),
-    )
-    for value, limit, problem in limits:
-        if not value.strip() or len(value) > limit:
-            raise InvalidEventError(problem, limit=str(limit))
+    checks = [
+        meeting_rules.check_title(event.title),
+        meeting_rules.check_description(event.description),
+    ]
     if new or event.city is not None:
-        city = event.city or ""
-        if not city.strip() or len(city) > PLACE_MAX:
-            raise InvalidEventError(PROBLEM_EVENT_CITY, limit=str(PLACE_MAX))
-    if event.venue is not None and (not event.venue.strip() or len(event.venue) > PLACE_MAX):
-        raise InvalidEventError(PROBLEM_EVENT_VENUE, limit=str(PLACE_MAX))
+        checks.append(meeting_rules.check_city(event.city or ""))
+    if event.venue is not None:
+        checks.append(meeting_rules.check_venue(event.venue))
     latitude, longitude = event.latitude, event.longitude
     if (latitude is None) != (longitude is None) or (
         latitude is not None
         and longitude is not None
         and not (-90 <= latitude <= 90 and -180 <= longitude <= 180)
     ):
-        raise InvalidEventError(PROBLEM_EVENT_COORDINATES)
+        checks.append(meeting_rules.Problem(PROBLEM_EVENT_COORDINATES))
     if event.start is None:
         if new or event.end is not None:
-            raise InvalidEventError(PROBLEM_EVENT_START_MISSING)
-        return
-    if event.start <= now:
-        raise InvalidEventError(PROBLEM_EVENT_START_PAST)
-    if event.end is not None and (
-        event.end <= event.start
-        or event.end.astimezone(tz).date() != event.start.astimezone(tz).date()
-    ):
-        raise InvalidEventError(PROBLEM_EVENT_END)
+            checks.append(meeting_rules.Problem(PROBLEM_EVENT_START_MISSING))
+    else:
+        checks.append(meeting_rules.check_start(event.start, now))
+        if event.end is not None:
+            checks.append(meeting_rules.check_end(event.start, event.end, tz))
+    for problem in checks:
+        if problem is not None:
+            raise InvalidEventError.of(problem)
 
 
 def _with_day(event: Event, tz: ZoneInfo) -> Event:
@@ -998,6 +1024,20 @@ async def _upcoming_event(db: Database, event_id: str, *, now: datetime, tz: Zon
     if not old.is_upcoming(now, tz):
         raise EventNotUpcomingError(PROBLEM_EVENT_NOT_UPCOMING, value=event_id)
     return old
+
+
+async def _edited_in_chat(db: Database, event_id: str) -> list[str]:
+    """Return the fields admins set in the chat for an event (none for an unknown one)."""
+    row = await db.fetchone(SQL_EDITED_IN_CHAT, (event_id,))
+    return [] if row is None else [str(name) for name in json.loads(row[0])]
+
+
+async def _mark_edited(db: Database, event_id: str, fields: Iterable[str]) -> None:
+    """Record that admins set these fields in the chat (an import then leaves them alone)."""
+    known = await _edited_in_chat(db, event_id)
+    marked = sorted({*known, *("start" if f == "date" else f for f in fields)})
+    if marked != known:
+        await db.execute(SQL_SET_EDITED_IN_CHAT, (json.dumps(marked), event_id))
 
 
 def _changed_fields(old: Event, new: Event) -> list[str]:
@@ -1047,6 +1087,7 @@ async def _add_event(
             [(new.id, i, h.name, h.network) for i, h in enumerate(new.hosts)],
         )
         await plan_event(db, new, now=now, tz=tz, batch=PLAN_BATCH)
+        await _mark_edited(db, new.id, EDITABLE_FIELDS)
         await write_audit(db, actor, AUDIT_MEETING_CREATED, {"event_id": new.id}, now=now)
     await finish_plans(db, [new.id], now=now, tz=tz, pause=pause)
     return new
@@ -1059,21 +1100,19 @@ async def _update_event(
     actor: int | None,
     now: datetime,
     tz: ZoneInfo,
+    seen: Event | None = None,
     pause: float = 0.0,
 ) -> Event:
     async with db.transaction():
         old = await _upcoming_event(db, event.id, now=now, tz=tz)
+        names: tuple[str, ...] = EDITABLE_FIELDS
+        if seen is not None:
+            names = tuple(n for n in EDITABLE_FIELDS if getattr(event, n) != getattr(seen, n))
+            stale = [n for n in names if getattr(old, n) != getattr(seen, n)]
+            if stale:
+                raise EventConflictError(old, tuple(stale))
         new = _with_day(
-            dataclasses.replace(
-                old,
-                title=event.title,
-                description=event.description,
-                start=event.start,
-                end=event.end,
-                city=event.city,
-                venue=event.venue,
-            ),
-            tz,
+            dataclasses.replace(old, **{name: getattr(event, name) for name in names}), tz
         )
         fields = _changed_fields(old, new)
         if not fields:
@@ -1085,6 +1124,7 @@ async def _update_event(
             {key: params[key] for key in (*UPDATE_KEYS, "id")},
         )
         await bump_version(db, new.id, now=now)
+        await _mark_edited(db, new.id, fields)
         change = _event_change(old, new)
         await plan_event(db, new, now=now, tz=tz, change=change, previous=old, batch=PLAN_BATCH)
         detail = {"event_id": new.id, "fields": fields}
@@ -1107,12 +1147,16 @@ async def _cancel_event(
         new = dataclasses.replace(old, status="cancelled")
         await db.execute(SQL_CANCEL_EVENT, (event_id,))
         await bump_version(db, event_id, now=now)
+        await _mark_edited(db, event_id, ("status",))
         change = EventChange(id=event_id, status=True)
         await plan_event(db, new, now=now, tz=tz, change=change, previous=old, batch=PLAN_BATCH)
         await write_audit(db, actor, AUDIT_MEETING_CANCELLED, {"event_id": event_id}, now=now)
     await finish_plans(db, [event_id], now=now, tz=tz, pause=pause)
     return new
 
+
+# What an admin may change in the chat (and what an import then leaves alone).
+EDITABLE_FIELDS: Final = ("title", "start", "end", "city", "venue", "description")
 
 UPDATE_KEYS: Final = (
     "title",

@@ -632,6 +632,13 @@ DRAFTS: Final = Migration(
     ),
 )
 
+# Which fields of a meeting admins set in the chat (JSON list of names, e.g. ["start"],
+# "status" after a cancellation): an import leaves them alone unless forced.
+CHAT_EDITS: Final = Migration(
+    "0018_edits_chat_edits",
+    ("ALTER TABLE events ADD COLUMN edited_in_chat TEXT NOT NULL DEFAULT '[]'",),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -648,6 +655,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     RETRY,
     MAIL_JOBS,
     DRAFTS,
+    CHAT_EDITS,
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,13 +14,15 @@ from bot.__main__ import main
 if TYPE_CHECKING:
     from pathlib import Path
 
+# The CLI runs on the real clock, and a start may lie at most 5 years ahead: next year.
+YEAR = datetime.now(UTC).year + 1
 ADD = [
     "events",
     "add",
     "--title",
     "Netzwerktreffen <Zukunft>",
     "--start",
-    "18.03.2099 14:00",
+    f"18.03.{YEAR} 14:00",
     "--end",
     "16:00",
     "--city",
@@ -50,7 +53,7 @@ def test_add_list_cancel(database: Path, capsys: pytest.CaptureFixture[str]) -> 
     """Add prints the id; list shows it in German; cancel cancels it, once; all audited."""
     assert main(ADD) == 0
     event_id = capsys.readouterr().out.strip()
-    assert event_id == "netzwerktreffen-zukunft-2099-03-18"
+    assert event_id == f"netzwerktreffen-zukunft-{YEAR}-03-18"
     assert query(database, "SELECT COUNT(*) FROM networks") == [(11,)], "bundled data loaded"
     assert query(
         database,
@@ -62,7 +65,7 @@ def test_add_list_cancel(database: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["events", "list"]) == 0
     out = capsys.readouterr().out
     line = next(line for line in out.splitlines() if line.startswith(event_id))
-    assert "18.03.2099 14:00" in line
+    assert f"18.03.{YEAR} 14:00" in line
     assert "Netzwerktreffen <Zukunft>" in line
     assert "[angekündigt]" in line
 
@@ -72,7 +75,7 @@ def test_add_list_cancel(database: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert event_id not in capsys.readouterr().out
     assert main(["events", "list", "--all"]) == 0
     out = capsys.readouterr().out
-    assert f"{event_id}  18.03.2099 14:00  Netzwerktreffen <Zukunft>  [abgesagt]" in out
+    assert f"{event_id}  18.03.{YEAR} 14:00  Netzwerktreffen <Zukunft>  [abgesagt]" in out
     assert "[hat stattgefunden]" in out, "--all lists past meetings too"
 
     assert main(["events", "cancel", event_id]) == 1
@@ -106,6 +109,11 @@ def test_add_for_a_network(database: Path, capsys: pytest.CaptureFixture[str]) -
             "Bitte im Format TT.MM.JJJJ HH:MM, z. B. 18.03.2027 14:00",
         ),
         ("--start", "18.03.2001 14:00", "Der Beginn muss in der Zukunft liegen."),
+        (
+            "--start",
+            "31.12.9999 23:30",
+            "Der Beginn darf höchstens 5 Jahre in der Zukunft liegen.",
+        ),
         ("--end", "13:00", "Das Ende muss am selben Tag nach dem Beginn liegen."),
         ("--end", "spät", "Bitte die Uhrzeit im Format HH:MM angeben"),
         ("--title", " ", "Der Titel muss 1 bis 200 Zeichen lang sein."),

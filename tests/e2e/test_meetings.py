@@ -405,3 +405,184 @@ async def test_silence_ends_the_conversation(
         assert (last(admin).text or "").endswith("Es wurde nichts gespeichert.")
         (reply,) = await admin.say("Ein später Titel")
         assert "Schritt 2" not in (reply.text or "")
+
+
+# --- no edit silently undone ----------------------------------------------------------------
+
+SPRING: Final = "demo-2027-03-karlsruhe"
+SUMMER: Final = "demo-2027-06-ulm"
+OTHER_ADMIN: Final = 7103
+STALE: Final = "Diese Bestätigung ist nicht mehr aktuell; es wurde nichts geändert."
+
+
+def status(database: Path, event: str) -> str:
+    """Return a meeting's stored status."""
+    ((found,),) = rows(database, "SELECT status FROM events WHERE id = ?", event)
+    return str(found)
+
+
+def last_of(sandbox: Sandbox, message: SentMessage) -> SentMessage:
+    """Return a message of the admin's chat as it is now (after edits)."""
+    (now,) = [m for m in sandbox.messages(ADMIN) if m.message_id == message.message_id]
+    return now
+
+
+def button_data(message: SentMessage, label: str) -> str:
+    """Return the callback data of a message's button."""
+    for row in (message.reply_markup or {}).get("inline_keyboard", []):
+        for button in row:
+            if label in button["text"]:
+                return str(button["callback_data"])
+    raise AssertionError(f"no button {label!r}")
+
+
+async def test_stale_cancel_button_cancels_nothing(
+    admin_bot: BotApp, admin: Person, sandbox: Sandbox, settings: Settings
+) -> None:
+    """A superseded "Ja, Termin absagen" loses its buttons, and a stale press does nothing."""
+    (listing,) = await admin.say("/termin_absagen")
+    await admin.press("Frühjahrstreffen", listing)
+    first = last(admin)
+    stale_data = button_data(first, "Ja, Termin absagen")
+    assert SPRING in stale_data
+    assert len(stale_data.encode()) <= 64
+    (listing,) = await admin.say("/termin_absagen")
+    await admin.press("Sommertreffen", listing)
+    second = last(admin)
+    assert "Sommertreffen" in (second.text or "")
+    assert labels(last_of(sandbox, first)) == [], "the superseded confirmation lost its buttons"
+    # A client that still shows the old button (or a forged press) sends its data anyway.
+    sandbox.press_button(ADMIN, first.message_id, stale_data, check=False)
+    await sandbox.wait_idle(ADMIN, quiet=0.2, timeout=10)
+    assert (last(admin).text or "").startswith(STALE)
+    assert status(settings.database, SUMMER) == "planned"
+    assert status(settings.database, SPRING) == "planned"
+    # The current confirmation still works, for the meeting it shows.
+    current_data = button_data(second, "Ja, Termin absagen")
+    await admin.press("Ja, Termin absagen", second)
+    assert "Der Termin wurde abgesagt." in (last(admin).text or "")
+    assert status(settings.database, SUMMER) == "cancelled"
+    assert status(settings.database, SPRING) == "planned"
+    # After the dialog, the pressed confirmation's data is stale too.
+    assert labels(last_of(sandbox, second)) == [], "the used confirmation lost its buttons"
+    sandbox.press_button(ADMIN, second.message_id, current_data, check=False)
+    await sandbox.wait_idle(ADMIN, quiet=0.2, timeout=10)
+    assert (last(admin).text or "").startswith(STALE)
+
+
+async def test_stale_save_button_saves_nothing(
+    admin_bot: BotApp, admin: Person, sandbox: Sandbox, settings: Settings
+) -> None:
+    """The preview of an earlier change of another meeting saves nothing into the current one."""
+    (listing,) = await admin.say("/termin_aendern")
+    await admin.press("Frühjahrstreffen", listing)
+    await admin.press("Titel")
+    (old_preview,) = await admin.say("Alter Entwurf")
+    old_data = button_data(old_preview, "Speichern")
+    (listing,) = await admin.say("/termin_aendern")
+    await admin.press("Sommertreffen", listing)
+    await admin.press("Titel")
+    (preview,) = await admin.say("Neuer Titel")
+    sandbox.press_button(ADMIN, old_preview.message_id, old_data, check=False)
+    await sandbox.wait_idle(ADMIN, quiet=0.2, timeout=10)
+    assert (last(admin).text or "").startswith(STALE)
+    titles = dict(rows(settings.database, "SELECT id, title FROM events"))
+    assert "Entwurf" not in str(titles)
+    assert titles[SUMMER] == "Sommertreffen der regionalen IT-Netzwerke 2027"
+    await admin.press("Speichern", preview)
+    assert dict(rows(settings.database, "SELECT id, title FROM events"))[SUMMER] == "Neuer Titel"
+
+
+@pytest.fixture
+async def two_admins_bot(
+    settings: Settings, clock: ManualClock, sandbox: Sandbox
+) -> AsyncIterator[BotApp]:
+    """Run the bot with two admins from the environment."""
+    app = build_application(
+        dataclasses.replace(settings, admins=frozenset({ADMIN, OTHER_ADMIN})),
+        clock=clock,
+        seed_demo=True,
+    )
+    async with running(app):
+        yield app
+
+
+async def _change(person: Person, field: str, value: str) -> SentMessage:
+    """Open /termin_aendern on the spring meeting and change one field; return the preview."""
+    (listing,) = await person.say("/termin_aendern")
+    await person.press("Frühjahrstreffen", listing)
+    await person.press(field)
+    (preview,) = await person.say(value)
+    return preview
+
+
+async def test_two_admins_do_not_undo_each_other(
+    two_admins_bot: BotApp, sandbox: Sandbox, settings: Settings
+) -> None:
+    """Each save writes only its own fields; the same field changed twice asks again."""
+    ada, bob = Person(sandbox, ADMIN, "Ada"), Person(sandbox, OTHER_ADMIN, "Bob")
+    ada_preview = await _change(ada, "Titel", "Frühjahrstreffen mit neuem Titel")
+    bob_preview = await _change(bob, "Veranstaltungsort", "Neue Halle, Karlsruhe")
+    await ada.press("Speichern", ada_preview)
+    await bob.press("Speichern", bob_preview)
+    ((title, venue),) = rows(
+        settings.database, "SELECT title, venue FROM events WHERE id = ?", SPRING
+    )
+    assert (title, venue) == ("Frühjahrstreffen mit neuem Titel", "Neue Halle, Karlsruhe")
+
+    # Both change the start: the second is shown the current state and asked again.
+    ada_preview = await _change(ada, "Datum und Uhrzeit", "19.03.2027 10:00")
+    bob_preview = await _change(bob, "Datum und Uhrzeit", "20.03.2027 10:00")
+    await ada.press("Speichern", ada_preview)
+    before = len(bob.messages())
+    await bob.press("Speichern", bob_preview)
+    conflict, again = bob.messages()[before:]
+    assert "Ein anderer Admin hat diesen Termin inzwischen geändert" in (conflict.text or "")
+    assert "19. März 2027" in (conflict.text or "")
+    assert "20. März 2027" in (again.text or "")
+    assert "Speichern" in labels(again)
+    assert rows(settings.database, "SELECT date FROM events WHERE id = ?", SPRING) == [
+        ("2027-03-19",)
+    ]
+    await bob.press("Speichern", again)
+    assert rows(settings.database, "SELECT date, title FROM events WHERE id = ?", SPRING) == [
+        ("2027-03-20", "Frühjahrstreffen mit neuem Titel")
+    ]
+
+
+async def test_one_admin_dialog_at_a_time(admin_bot: BotApp, admin: Person) -> None:
+    """With /rundschreiben open, /termin_neu refuses with a hint, and the other way round."""
+    await admin.say("/rundschreiben")
+    (hint,) = await admin.say("/termin_neu")
+    assert hint.text == (
+        "Sie verfassen gerade ein Rundschreiben. Bitte schließen Sie diese Eingabe zuerst ab "
+        "oder beenden Sie sie mit /abbrechen."
+    )
+    (menu,) = await admin.say("Ein Text für das Rundschreiben")
+    assert "An wen soll das Rundschreiben gehen?" in (menu.text or ""), "still the circular"
+    (reply,) = await admin.say("/abbrechen")
+    assert reply.text == "Abgebrochen. Es wurde nichts verschickt."
+
+    (question,) = await admin.say("/termin_neu")
+    assert "Schritt 1 von 8" in (question.text or "")
+    (hint,) = await admin.say("/rundschreiben")
+    assert (hint.text or "").startswith("Sie bearbeiten gerade einen Termin.")
+    (question,) = await admin.say("Ein Titel")
+    assert "Schritt 2 von 8" in (question.text or ""), "the meeting dialog goes on"
+    await admin.say("/abbrechen")
+    (prompt,) = await admin.say("/rundschreiben")
+    assert "Rundschreiben" in (prompt.text or "")
+
+
+async def test_start_only_within_five_years(admin_bot: BotApp, admin: Person) -> None:
+    """A start years ahead (a typo such as 9999) is refused with a hint, like one in the past."""
+    await admin.say("/termin_neu")
+    await admin.say("Weit weg")
+    await admin.press("Bündnisweit")
+    (hint,) = await admin.say("31.12.9999 23:30")
+    assert "Der Beginn darf höchstens 5 Jahre in der Zukunft liegen." in (hint.text or "")
+    assert "Schritt 3 von 8" in (hint.text or "")
+    (hint,) = await admin.say("27.11.2031 10:00")
+    assert "höchstens 5 Jahre" in (hint.text or "")
+    (question,) = await admin.say("25.11.2031 10:00")
+    assert "Schritt 4 von 8" in (question.text or "")

@@ -193,7 +193,8 @@ async def test_meeting_dialog_saves_and_audits(fast: Harness, admin: Person) -> 
     for answer in ("10.12.2026 18:00", "20 Uhr", "Stuttgart", "Haus der Wirtschaft", "48.78 9.18"):
         await admin.say(answer)
     (preview,) = await admin.say("Austausch unter den Netzwerken.")
-    (saved,) = shown(await admin.press("Speichern", preview))
+    retired, saved = shown(await admin.press("Speichern", preview))
+    assert retired.method == "editMessageReplyMarkup", "the used preview loses its buttons"
     assert saved.plain.startswith("Gespeichert.")
     assert fast.rows("SELECT title, city FROM events WHERE created_by = ?", ADMIN) == [
         ("Netzwerktreffen <Stuttgart> & mehr", "Stuttgart")

@@ -17,9 +17,11 @@ from bot.domain.schedule import Lead
 from storage.catalog import (
     PROBLEM_EVENT_END,
     PROBLEM_EVENT_NETWORK,
+    PROBLEM_EVENT_START_FAR,
     PROBLEM_EVENT_START_PAST,
     PROBLEM_EVENT_TITLE,
     SLUG_MAX,
+    EventConflictError,
     EventNotFoundError,
     EventNotUpcomingError,
     InvalidEventError,
@@ -193,6 +195,8 @@ async def test_add_for_a_network(
         ({"title": " "}, PROBLEM_EVENT_TITLE),
         ({"title": "x" * 201}, PROBLEM_EVENT_TITLE),
         ({"start": berlin(2026, 11, 26, 9, 0), "end": None}, PROBLEM_EVENT_START_PAST),
+        ({"start": berlin(9999, 12, 31, 23, 30), "end": None}, PROBLEM_EVENT_START_FAR),
+        ({"start": berlin(2031, 11, 27, 10, 0), "end": None}, PROBLEM_EVENT_START_FAR),
         ({"end": berlin(2026, 12, 10, 17, 0)}, PROBLEM_EVENT_END),
         ({"end": berlin(2026, 12, 11, 1, 0)}, PROBLEM_EVENT_END),
         ({"hosts": (Host(name="Nirgendwo", network="nirgendwo"),)}, PROBLEM_EVENT_NETWORK),
@@ -358,3 +362,23 @@ async def test_cancel_unknown(db: Database, catalog: CatalogStore) -> None:
     with pytest.raises(EventNotFoundError):
         await catalog.cancel_event("gibt-es-nicht", actor=ADMIN, now=NOW, tz=BERLIN)
     assert await audit_rows(db) == []
+
+
+async def test_update_writes_only_the_fields_changed_since_seen(
+    db: Database, catalog: CatalogStore
+) -> None:
+    """A save from an old snapshot keeps another admin's change; the same field conflicts."""
+    seen = await catalog.add_event(meeting(), actor=ADMIN, now=NOW, tz=BERLIN)
+    first = dataclasses.replace(seen, title="Neuer Titel")
+    await catalog.update_event(first, seen=seen, actor=ADMIN, now=NOW, tz=BERLIN)
+    second = dataclasses.replace(seen, venue="Neue Halle")
+    stored = await catalog.update_event(second, seen=seen, actor=THIRD, now=NOW, tz=BERLIN)
+    assert (stored.title, stored.venue) == ("Neuer Titel", "Neue Halle")
+    again = dataclasses.replace(seen, title="Dritter Titel")
+    with pytest.raises(EventConflictError) as raised:
+        await catalog.update_event(again, seen=seen, actor=THIRD, now=NOW, tz=BERLIN)
+    assert raised.value.fields == ("title",)
+    assert raised.value.current.title == "Neuer Titel"
+    event = (await catalog.load()).event(seen.id)
+    assert event is not None
+    assert event.title == "Neuer Titel"

@@ -49,6 +49,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     importer = commands.add_parser("import", help=_("load a data file into the database"))
     importer.add_argument("file", type=Path, help=_("TOML file in the alliance data format"))
+    importer.add_argument(
+        "--force",
+        action="store_true",
+        help=_(
+            "also overwrite what admins changed in the chat and revive cancelled meetings "
+            "(audited)"
+        ),
+    )
     _add_events_parser(commands, _)
     commands.add_parser(
         "stats", help=_("show subscribers, circulars, reminders and questions in numbers")
@@ -92,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        return asyncio.run(_import(settings, args.file, text))
+        return asyncio.run(_import(settings, args.file, text, force=args.force))
     except ConfigError as error:
         print(error.describe(_), file=sys.stderr)
         return 2
@@ -144,8 +152,8 @@ def _run(settings: Settings) -> int:
     return services_of(app).exit_code or 0
 
 
-async def _import(settings: Settings, path: Path, text: str) -> int:
-    """Import a data file; a bad file changes nothing."""
+async def _import(settings: Settings, path: Path, text: str, *, force: bool = False) -> int:
+    """Import a data file; a bad file changes nothing; report what admins' edits kept."""
     from storage.catalog import CatalogStore
     from storage.db import Database
     from storage.importer import DataFileError
@@ -156,7 +164,7 @@ async def _import(settings: Settings, path: Path, text: str) -> int:
         await backup_cli.migrate_database(db, settings)
         try:
             report = await CatalogStore(db, plan_pause=CLI_PLAN_PAUSE).import_text(
-                text, name=str(path)
+                text, name=str(path), force=force
             )
         except DataFileError as error:
             print(_("{path} was not imported.").format(path=path), file=sys.stderr)
@@ -165,6 +173,16 @@ async def _import(settings: Settings, path: Path, text: str) -> int:
     finally:
         await db.close()
     print(_describe_report(report))
+    for event_id, field in report.skipped:
+        print(
+            _(
+                "Kept {event}.{field}: changed by an admin in the chat (--force overwrites it)."
+            ).format(event=event_id, field=field)
+            if field != "status"
+            else _("Kept {event} cancelled (--force revives it).").format(event=event_id)
+        )
+    for event_id, field in report.forced:
+        print(_("Overwritten {event}.{field} (--force).").format(event=event_id, field=field))
     return 0
 
 

@@ -44,7 +44,7 @@ from bot.domain.models import (
 from bot.domain.text import N_
 from storage.admins import write_audit
 from storage.codecs import event_from_row, opt_date, parse_utc, str_tuple, utc_text
-from storage.errors import StorageError
+from storage.errors import DataFileError, StorageError
 from storage.importer import (
     DataFile,
     KnownIds,
@@ -222,6 +222,11 @@ class ImportReport:
     # Ids of events that existed before and were updated (new events are not listed).
     changed_events: tuple[str, ...] = ()
     event_changes: tuple[EventChange, ...] = ()
+    # (event id, field) the file would have changed but admins set in the chat, or a
+    # cancellation the file would have undone ("status"): kept as they were.
+    skipped: tuple[tuple[str, str], ...] = ()
+    # The same, overwritten because the import was forced.
+    forced: tuple[tuple[str, str], ...] = ()
 
     @property
     def changes(self) -> int:
@@ -238,6 +243,8 @@ class ImportReport:
             counts=counts,
             changed_events=tuple(changes),
             event_changes=tuple(changes.values()),
+            skipped=(*self.skipped, *other.skipped),
+            forced=(*self.forced, *other.forced),
         )
 
 
@@ -308,10 +315,16 @@ class CatalogStore:
         return frozenset(str(row[0]) for row in await self._db.fetchall(sql))
 
     async def upsert(
-        self, data: DataFile, *, now: datetime | None = None, tz: ZoneInfo = DATA_TIMEZONE
+        self,
+        data: DataFile,
+        *,
+        now: datetime | None = None,
+        tz: ZoneInfo = DATA_TIMEZONE,
+        force: bool = False,
+        audit: bool = False,
     ) -> ImportReport:
         """Write a parsed file (see :meth:`upsert_all`) and report what changed."""
-        return await self.upsert_all([data], now=now, tz=tz)
+        return await self.upsert_all([data], now=now, tz=tz, force=force, audit=audit)
 
     async def upsert_all(
         self,
@@ -319,6 +332,8 @@ class CatalogStore:
         *,
         now: datetime | None = None,
         tz: ZoneInfo = DATA_TIMEZONE,
+        force: bool = False,
+        audit: bool = False,
     ) -> ImportReport:
         """Write parsed (so already checked) files: a file's tables, then each event.
 
@@ -330,18 +345,26 @@ class CatalogStore:
         the running bot needs for every write, for milliseconds at a time, not for the
         whole file. The file was checked as a whole before (``parse_data_file``), so what
         can still fail here is the disk, not the data.
+
+        A field admins set in the chat keeps its value, and a cancelled meeting stays
+        cancelled; ``force`` overwrites both (the report lists what was kept or overwritten).
+        With ``audit`` the import is recorded in the audit log (actor none: the CLI).
         """
         moment = datetime.now(UTC) if now is None else now
         report = ImportReport()
         for data in files:
             async with self._db.transaction():
-                part, events = await _upsert(self._db, data, now=moment, tz=tz)
+                part, events = await _upsert(self._db, data, now=moment, tz=tz, force=force)
             for event, old, change in events:
                 async with self._db.transaction():
                     await _write_event(self._db, event, old, change, now=moment, tz=tz)
                 pause = self._plan_pause
                 await finish_plans(self._db, [event.id], now=moment, tz=tz, pause=pause)
             report = report.merged(part)
+        if audit:
+            detail = _import_detail(report, force)
+            async with self._db.transaction():
+                await write_audit(self._db, None, AUDIT_DATA_IMPORTED, detail, now=moment)
         return report
 
     async def import_text(
@@ -351,14 +374,20 @@ class CatalogStore:
         name: str,
         now: datetime | None = None,
         tz: ZoneInfo = DATA_TIMEZONE,
+        force: bool = False,
     ) -> ImportReport:
         """Parse a data file against the database's ids and upsert it; on error change nothing.
+
+        The import of a file (``netzwerkbot import``) is audited, and its new meetings must
+        start within the window the chat allows (see :func:`check_new_meetings`).
 
         Raises:
             DataFileError: the file is invalid (the database is unchanged).
         """
-        data = parse_data_file(text, name=name, known=await self.known_ids())
-        return await self.upsert(data, now=now, tz=tz)
+        known = await self.known_ids()
+        data = parse_data_file(text, name=name, known=known)
+        check_new_meetings([data], known, now=datetime.now(UTC) if now is None else now)
+        return await self.upsert(data, now=now, tz=tz, force=force, audit=True)
 
     async def load_bundled(
         self, *, include_demo: bool, now: datetime | None = None, tz: ZoneInfo = DATA_TIMEZONE
@@ -678,7 +707,7 @@ def _event_change(old: Event, new: Event) -> EventChange:
 
 
 async def _upsert(
-    db: Database, data: DataFile, *, now: datetime, tz: ZoneInfo
+    db: Database, data: DataFile, *, now: datetime, tz: ZoneInfo, force: bool = False
 ) -> tuple[ImportReport, list[tuple[Event, Event | None, EventChange | None]]]:
     """Write one file but its events inside the caller's transaction; return the events to write.
 
@@ -743,6 +772,8 @@ async def _upsert(
     old_events = {e.id: e for e in existing.events}
     changes: list[EventChange] = []
     written: list[tuple[Event, Event | None, EventChange | None]] = []
+    skipped: list[tuple[str, str]] = []
+    forced: list[tuple[str, str]] = []
     for event in data.events:
         old = old_events.get(event.id)
         if old is not None and event.created_by is None and event.created_at is None:
@@ -750,6 +781,17 @@ async def _upsert(
             event = dataclasses.replace(
                 event, created_by=old.created_by, created_at=old.created_at
             )
+        if old is not None:
+            edited = await _edited_in_chat(db, event.id)
+            protected, kept = _keep_chat_edits(event, old, edited)
+            if kept and force:
+                # Forced: the file wins, and the fields count as the file's again.
+                forced.extend((event.id, name) for name in kept)
+                rest = [name for name in edited if name not in kept]
+                await db.execute(SQL_SET_EDITED_IN_CHAT, (json.dumps(rest), event.id))
+            elif kept:
+                skipped.extend((event.id, name) for name in kept)
+                event = protected
         if not counter.count("events", old, event):
             continue
         change = None if old is None else _event_change(old, event)
@@ -774,6 +816,8 @@ async def _upsert(
         counts=counter.counts,
         changed_events=tuple(c.id for c in changes),
         event_changes=tuple(changes),
+        skipped=tuple(skipped),
+        forced=tuple(forced),
     )
     return report, written
 
@@ -807,6 +851,78 @@ async def _write_event(
         db, SQL_DELETE_EVENT_SOURCES, SQL_INSERT_EVENT_SOURCE, event.id, event.sources
     )
     await plan_event(db, event, now=now, tz=tz, change=change, previous=old, batch=PLAN_BATCH)
+
+
+# What of an event each chat-edited field covers: a kept start keeps its day and its end.
+_CHAT_FIELD_COVERS: Final[dict[str, tuple[str, ...]]] = {
+    "title": ("title",),
+    "description": ("description",),
+    "city": ("city",),
+    "venue": ("venue",),
+    "start": ("start", "end", "date", "date_known", "date_text"),
+    "end": ("end",),
+}
+
+
+def _keep_chat_edits(event: Event, old: Event, edited: Sequence[str]) -> tuple[Event, list[str]]:
+    """Return the file's event with the admins' chat edits kept, and the fields kept.
+
+    A field an admin set in the chat keeps the stored value where the file differs; a
+    cancelled meeting stays cancelled (whoever cancelled it: the file would revive a meeting
+    its followers were told is off).
+    """
+    kept: list[str] = []
+    values: dict[str, Any] = {}
+    for name in edited:
+        covered = _CHAT_FIELD_COVERS.get(name, ())
+        if any(getattr(event, f) != getattr(old, f) for f in covered):
+            kept.append(name)
+            values.update({f: getattr(old, f) for f in covered})
+    if old.status == "cancelled" and event.status != "cancelled":
+        kept.append("status")
+        values["status"] = old.status
+    return (dataclasses.replace(event, **values) if values else event), kept
+
+
+def _import_detail(report: ImportReport, force: bool) -> dict[str, object]:
+    """Return the audit detail of an import: counts and ids, never the file's texts."""
+    detail: dict[str, object] = {
+        "changes": report.changes,
+        "events_changed": list(report.changed_events),
+    }
+    if report.skipped:
+        detail["skipped"] = [f"{event}.{name}" for event, name in report.skipped]
+    if force:
+        detail["forced"] = [f"{event}.{name}" for event, name in report.forced]
+    return detail
+
+
+def check_new_meetings(files: Sequence[DataFile], known: KnownIds, *, now: datetime) -> None:
+    """Check the start of every meeting new to the database that is still to come.
+
+    An announced or planned meeting must start in the future and at most 5 years ahead (the
+    rule of the chat and of ``netzwerkbot events add``); a held one is history and may lie in
+    the past, but never more than 5 years ahead either.
+
+    Raises:
+        DataFileError: a meeting breaks the rule (nothing has been written).
+    """
+    for data in files:
+        for index, event in enumerate(data.events):
+            if event.id in known.events or event.start is None:
+                continue
+            problem = meeting_rules.check_start(event.start, now)
+            if problem is None or (
+                problem.msgid == PROBLEM_EVENT_START_PAST and event.status in ("held", "cancelled")
+            ):
+                continue
+            raise DataFileError(
+                problem.msgid,
+                file=data.name,
+                entry=f"events[{index}] ({event.id})",
+                field="start",
+                params=dict(problem.params),
+            )
 
 
 def _opt_iso_date(value: date | None) -> str | None:
@@ -885,6 +1001,7 @@ SQL_SET_EDITED_IN_CHAT: Final = "UPDATE events SET edited_in_chat = ? WHERE id =
 AUDIT_MEETING_CREATED: Final = "meeting_created"
 AUDIT_MEETING_CHANGED: Final = "meeting_changed"
 AUDIT_MEETING_CANCELLED: Final = "meeting_cancelled"
+AUDIT_DATA_IMPORTED: Final = "data_imported"
 
 _UMLAUTS: Final = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _NOT_SLUG: Final = re.compile(r"[^a-z0-9]+")

@@ -293,6 +293,7 @@ async def test_import_commits_event_by_event(tmp_path: Path) -> None:
         before = db.write_count
         report = await store.import_text(moved_text, name="demo.toml", now=NOW)
         assert report.counts["events"].updated == 2
-        assert db.write_count - before == 1 + 2  # the file's other tables, then each event
+        # The file's other tables, then each event, then the import's audit row.
+        assert db.write_count - before == 1 + 2 + 1
     finally:
         await db.close()

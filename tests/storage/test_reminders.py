@@ -251,8 +251,13 @@ async def test_cancellation_drops_pending_and_notifies(
     notices = await outbox.due(later)
     assert sorted(n.chat_id for n in notices) == [CHAT, OTHER]
     assert {n.payload["kind"] for n in notices} == {"cancelled"}
-    # Taking place after all: the dropped rows still ahead come back, with a notice.
-    await catalog.import_text(DEMO_TEXT, name="demo.toml", now=later)
+    # A file that still lists it as planned does not revive it: it stays cancelled.
+    report = await catalog.import_text(DEMO_TEXT, name="demo.toml", now=later)
+    assert report.skipped == ((KARLSRUHE, "status"),)
+    kept = {key: status for key, (status, _) in (await rows(db)).items()}
+    assert kept[(CHAT, "2h")] == kept[(OTHER, "2h")] == "dropped"
+    # Taking place after all (forced): the dropped rows still ahead come back, with a notice.
+    await catalog.import_text(DEMO_TEXT, name="demo.toml", now=later, force=True)
     assert {key: status for key, (status, _) in (await rows(db)).items()} == {
         (CHAT, "1d"): "sent",
         (CHAT, "2h"): "pending",

@@ -22,7 +22,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from telegram.error import BadRequest, Forbidden
@@ -39,6 +38,7 @@ from bot.domain.account import (
     CODE_TTL,
     FEATURE_ACCOUNT,
     MAX_CODE_ATTEMPTS,
+    MAX_FAILURES,
     MIN_PASSWORD_LENGTH,
     PasswordProblem,
     Purpose,
@@ -50,8 +50,8 @@ from bot.domain.account import (
 )
 from bot.views import callbacks
 from bot.views.replies import Button, Reply
-from storage.codes import CodeOutcome, RequestOutcome, Step
-from storage.mail_jobs import KIND_CHANGED
+from storage.codes import DIALOG_AFTERLIFE, CodeOutcome, RequestOutcome, Step
+from storage.mail_jobs import KIND_CHANGED, KIND_LOCKED
 from storage.members import (
     DirectoryUnavailable,
     PasswordRefusal,
@@ -60,6 +60,8 @@ from storage.members import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from telegram import Message, Update
     from telegram.ext import BaseHandler
 
@@ -77,7 +79,7 @@ CANCEL_WORDS: Final = frozenset({"abbrechen", "abbruch", "stopp", "stop", "cance
 CODE_MINUTES: Final = int(CODE_TTL.total_seconds() // 60)
 # For this long after its deadline, a dialog still answers its chat's next message with a
 # notice that it has ended (a late code, a late password: deleted all the same).
-EXPIRED_NOTICE: Final = timedelta(hours=1)
+EXPIRED_NOTICE: Final = DIALOG_AFTERLIFE
 PRIVATE_MESSAGE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
@@ -212,6 +214,19 @@ def code_mail(tr: Translator, member: Member, code: str, purpose: Purpose) -> Ma
         "code.\n\nIT Bündnis BW"
     ).format(name=member.name, why=why, code=code, minutes=CODE_MINUTES)
     return Mail(member.email, subject, body)
+
+
+def locked_mail(tr: Translator, member: Member) -> Mail:
+    """Return the German notice that no codes are sent for a while after many wrong ones."""
+    _ = tr.gettext
+    body = _(
+        "Hello {name},\n\nIn the Telegram bot, wrong codes for your e-mail address have been "
+        "entered {count} times within 24 hours. For your protection, no codes are sent to "
+        "your address for the next 24 hours; your password and your membership are "
+        "unchanged.\n\nWas it not you? Then someone may be trying to take over your access: "
+        "please reply to this e-mail or contact the IT Bündnis BW.\n\nIT Bündnis BW"
+    ).format(name=member.name, count=MAX_FAILURES)
+    return Mail(member.email, _("Codes for your address are paused for 24 hours"), body)
 
 
 def changed_mail(tr: Translator, member: Member) -> Mail:
@@ -397,10 +412,12 @@ async def continue_dialog(update: Update, context: BotContext) -> None:
     now = services.clock.now()
     text = message.text
     deleted = True
-    if flow.step == Step.PASSWORD and now - flow.expires_at <= EXPIRED_NOTICE:
+    if _may_hold_password(flow, text, now):
         # First of all: the message may hold a password (even one that starts with "/",
         # even when the step's time is up). Delete it before anything else.
         deleted = await _delete(message)
+        if flow.step != Step.PASSWORD:
+            await _deleted_early(context, message, flow, deleted=deleted, now=now)
     if (text is not None and text.startswith("/")) or now - flow.expires_at > EXPIRED_NOTICE:
         # Another command, or a dialog long over: it ends; the message goes on as usual.
         await accounts.cancel(chat_id)
@@ -444,6 +461,53 @@ async def continue_dialog(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+def _may_hold_password(flow: Flow, text: str | None, now: datetime) -> bool:
+    """Tell whether a message to the dialog may be a password, to be deleted at once.
+
+    In the password step anything may be one. Before it, and once the dialog has ended, a
+    person who means to set a password may type it too early or too late: there, whatever
+    is neither a code, an address, a command nor a word that cancels is deleted as well.
+    """
+    if now - flow.expires_at > EXPIRED_NOTICE:
+        return False
+    if flow.step == Step.PASSWORD:
+        return True
+    if flow.step == Step.EMAIL and not flow.expired(now):
+        return False  # an address is expected, and it is not secret
+    if text is None:
+        return False
+    stripped = text.strip()
+    return not (
+        stripped.startswith("/")
+        or stripped.casefold() in CANCEL_WORDS
+        or parse_code(stripped) is not None
+        or normalize_email(stripped) is not None
+    )
+
+
+async def _deleted_early(
+    context: BotContext, message: Message, flow: Flow, *, deleted: bool, now: datetime
+) -> None:
+    """Tell why a message at the code step (or after the end) is gone; the step stays."""
+    _ = context.gettext
+    if not deleted:
+        text = _("I could not delete your message. Please delete it yourself.")
+    elif flow.expired(now):
+        text = _(
+            "I have deleted your message: it could have been a password, and this dialog has "
+            "ended. Start again with {command}."
+        ).format(command=_restart_command(flow.purpose))
+    else:
+        text = _(
+            "I have deleted your message: it could have been a password. Please send the "
+            "six-digit code from the e-mail first; I will ask for the new password after it."
+        )
+    await message.reply_text(text, do_quote=False)
+    if flow.expired(now):
+        await context.services.stores.accounts.cancel(message.chat.id)
+    raise ApplicationHandlerStop
+
+
 async def _delete(message: Message) -> bool:
     """Delete the person's message; False if Telegram refused."""
     try:
@@ -474,6 +538,16 @@ async def _take_email(context: BotContext, message: Message, flow: Flow, text: s
     outcome, nonce = await services.stores.accounts.request_code(
         chat_id, keyring.email_digest(email), now=services.clock.now()
     )
+    if outcome == RequestOutcome.ADDRESS_LOCKED:
+        log.info("Refused a code request: too many wrong codes for the address")
+        await message.reply_text(
+            _(
+                "Too many wrong codes have been entered for this address within 24 hours. For "
+                "your protection, no more codes are sent to it for 24 hours."
+            ),
+            do_quote=False,
+        )
+        return
     if outcome in {RequestOutcome.CHAT_LIMIT, RequestOutcome.EMAIL_LIMIT}:
         log.info("Refused a code request: rate limit (%s)", outcome.value)
         await message.reply_text(
@@ -499,6 +573,11 @@ async def compose_mail(services: Services, job: MailJob) -> Mail | None:
     if job.kind == KIND_CHANGED:
         member = None if job.member_id is None else await _member(services, job.member_id)
         return None if member is None else changed_mail(services.tr, member)
+    if job.kind == KIND_LOCKED:
+        member = None if job.member_id is None else await _member(services, job.member_id)
+        if member is None or not member.active:
+            return None
+        return locked_mail(services.tr, member)
     if job.email is None or job.nonce is None or job.purpose is None:
         return None
     return await _code_mail(services, job, job.email, job.nonce, Purpose(job.purpose))
@@ -537,7 +616,7 @@ async def _code_mail(
 
 
 async def _take_code(context: BotContext, message: Message, flow: Flow, text: str) -> None:
-    services, keyring, _mail = _services(context)
+    services, keyring, mail = _services(context)
     _ = context.gettext
     tr = services.tr
     chat_id = message.chat.id
@@ -556,6 +635,18 @@ async def _take_code(context: BotContext, message: Message, flow: Flow, text: st
             result.remaining,
         ).format(count=result.remaining)
         await _reply(message, Reply(text, _cancel_row(tr)))
+    elif result.locked:
+        log.info("An address reached the limit of wrong codes; no codes for 24 hours")
+        await message.reply_text(
+            _(
+                "The code is not correct. Too many wrong codes have been entered for this "
+                "address within 24 hours: for your protection, no more codes are sent to it "
+                "for 24 hours."
+            ),
+            do_quote=False,
+        )
+        if result.locked_member is not None:
+            await mail.submit_locked(chat_id, result.locked_member)
     elif result.outcome == CodeOutcome.VOID:
         log.info("A code became void after %d wrong entries", MAX_CODE_ATTEMPTS)
         await message.reply_text(

@@ -10,6 +10,8 @@ Every decision takes ``now`` from the caller (the bot's injectable clock). Guara
 - A code is used once: the step moves on (or the row goes) in the transaction that accepts it.
 - At most three code requests per hour per chat and per address; addresses are counted by
   their HMAC whether or not a member has them, so the limit tells nothing about existence.
+- On top, ten wrong codes for one address within 24 hours (over all chats and codes) stop
+  codes for that address for 24 hours; the open code of the tenth wrong entry is void.
 - A new password is accepted only in the ``password`` step, before its deadline, and taking
   it deletes every open dialog of that member (all of its open codes, in every chat).
 
@@ -22,12 +24,16 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from bot.domain.account import (
     CODE_TTL,
+    FAILURE_WINDOW,
+    LOCK_TTL,
     MAX_CODE_ATTEMPTS,
+    MAX_FAILURES,
     MAX_REQUESTS,
     REQUEST_WINDOW,
     STEP_TTL,
@@ -40,6 +46,10 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from storage.db import Database
+
+# How long an ended dialog stays: its chat's next message still meets it (a late password
+# is deleted from the chat all the same).
+DIALOG_AFTERLIFE: Final = timedelta(hours=1)
 
 SQL_OPEN_CHATS: Final = "SELECT chat_id FROM account_flows"
 SQL_FLOW: Final = "SELECT * FROM account_flows WHERE chat_id = ?"
@@ -60,8 +70,21 @@ SQL_RECORD_REQUEST: Final = (
 )
 SQL_TO_CODE: Final = """
 UPDATE account_flows SET step = 'code', nonce = :nonce, member_id = NULL, code_digest = NULL,
-    attempts = 0, expires_at = :expires_at
+    attempts = 0, expires_at = :expires_at, email_digest = :email_digest
 WHERE chat_id = :chat_id AND step = 'email'"""
+SQL_LOCKED: Final = "SELECT 1 FROM account_locks WHERE email_digest = ? AND until > ?"
+SQL_RECORD_FAILURE: Final = "INSERT INTO account_failures (email_digest, at) VALUES (?, ?)"
+SQL_COUNT_FAILURES: Final = (
+    "SELECT COUNT(*) FROM account_failures WHERE email_digest = ? AND at > ?"
+)
+SQL_LOCK: Final = """
+INSERT INTO account_locks (email_digest, until) VALUES (?, ?)
+ON CONFLICT (email_digest) DO UPDATE SET until = excluded.until"""
+SQL_VOID_ADDRESS_CODES: Final = """
+UPDATE account_flows SET attempts = :max WHERE email_digest = :email_digest AND step = 'code'"""
+SQL_PURGE_FAILURES: Final = "DELETE FROM account_failures WHERE at <= ?"
+SQL_PURGE_LOCKS: Final = "DELETE FROM account_locks WHERE until <= ?"
+SQL_PURGE_FLOWS: Final = "DELETE FROM account_flows WHERE expires_at <= ? RETURNING chat_id"
 SQL_ARM: Final = """
 UPDATE account_flows SET member_id = :member_id, code_digest = :digest
 WHERE chat_id = :chat_id AND nonce = :nonce AND step = 'code' AND code_digest IS NULL
@@ -106,6 +129,7 @@ class RequestOutcome(StrEnum):
     ACCEPTED = "accepted"
     CHAT_LIMIT = "chat_limit"
     EMAIL_LIMIT = "email_limit"
+    ADDRESS_LOCKED = "address_locked"  # too many wrong codes for it within 24 hours
     NO_DIALOG = "no_dialog"
 
 
@@ -150,6 +174,9 @@ class CodeCheck:
     purpose: Purpose | None = None
     member_id: int | None = None
     remaining: int = 0
+    # This wrong entry locked the address: its member (if any) gets one mail saying so.
+    locked_member: int | None = None
+    locked: bool = False
 
 
 async def end_member_flows(db: Database, member_id: int) -> int:
@@ -254,13 +281,20 @@ class AccountStore:
             if row is None or row["step"] != Step.EMAIL or parse_utc(row["expires_at"]) <= now:
                 return RequestOutcome.NO_DIALOG, None
             await self._db.execute(SQL_PRUNE_REQUESTS, (since,))
+            if await self._db.fetchone(SQL_LOCKED, (email_digest, utc_text(now))) is not None:
+                return RequestOutcome.ADDRESS_LOCKED, None
             if await self._count(SQL_COUNT_CHAT, chat_id, since) >= MAX_REQUESTS:
                 return RequestOutcome.CHAT_LIMIT, None
             if await self._count(SQL_COUNT_EMAIL, email_digest, since) >= MAX_REQUESTS:
                 return RequestOutcome.EMAIL_LIMIT, None
             await self._db.execute(SQL_RECORD_REQUEST, (chat_id, email_digest, utc_text(now)))
             nonce = _nonce()
-            params = {"nonce": nonce, "expires_at": utc_text(now + CODE_TTL), "chat_id": chat_id}
+            params = {
+                "nonce": nonce,
+                "expires_at": utc_text(now + CODE_TTL),
+                "chat_id": chat_id,
+                "email_digest": email_digest,
+            }
             await self._db.execute(SQL_TO_CODE, params)
         return RequestOutcome.ACCEPTED, nonce
 
@@ -313,6 +347,10 @@ class AccountStore:
             # Compared even when no code exists (an unknown address), against a dummy.
             same = hmac.compare_digest(digest, stored or "0" * len(digest))
             if not (same and stored is not None and flow.member_id is not None):
+                if await self._count_failure(row["email_digest"], now=now):
+                    return CodeCheck(
+                        CodeOutcome.VOID, flow.purpose, locked_member=flow.member_id, locked=True
+                    )
                 remaining = MAX_CODE_ATTEMPTS - flow.attempts - 1
                 outcome = CodeOutcome.WRONG if remaining > 0 else CodeOutcome.VOID
                 return CodeCheck(outcome, flow.purpose, remaining=remaining)
@@ -329,6 +367,41 @@ class AccountStore:
             if used != 1:  # pragma: no cover - the transaction holds the row
                 return CodeCheck(CodeOutcome.NO_DIALOG)
             return CodeCheck(CodeOutcome.ACCEPTED, flow.purpose, flow.member_id)
+
+    async def _count_failure(self, email_digest: str | None, *, now: datetime) -> bool:
+        """Count a wrong code for its address (inside the caller's transaction).
+
+        Returns True when this one reached the limit: the address is then locked, and every
+        open code for it is void.
+        """
+        if email_digest is None:  # a dialog from before the limit existed
+            return False
+        await self._db.execute(SQL_RECORD_FAILURE, (email_digest, utc_text(now)))
+        since = utc_text(now - FAILURE_WINDOW)
+        if await self._count(SQL_COUNT_FAILURES, email_digest, since) < MAX_FAILURES:
+            return False
+        if await self._db.fetchone(SQL_LOCKED, (email_digest, utc_text(now))) is not None:
+            return False  # locked already (and its member told)
+        await self._db.execute(SQL_LOCK, (email_digest, utc_text(now + LOCK_TTL)))
+        params = {"max": MAX_CODE_ATTEMPTS, "email_digest": email_digest}
+        await self._db.execute(SQL_VOID_ADDRESS_CODES, params)
+        return True
+
+    async def purge(self, *, now: datetime) -> int:
+        """Delete ended dialogs, old request counts, old wrong-code counts and old locks.
+
+        A dialog past its deadline is useless (every use checks it); it is kept for an hour
+        more only so that a late password is still deleted from the chat. Returns the number
+        of deleted dialogs.
+        """
+        late = utc_text(now - DIALOG_AFTERLIFE)
+        async with self._db.transaction():
+            gone = await self._db.fetchall(SQL_PURGE_FLOWS, (late,))
+            await self._db.execute(SQL_PRUNE_REQUESTS, (utc_text(now - REQUEST_WINDOW),))
+            await self._db.execute(SQL_PURGE_FAILURES, (utc_text(now - FAILURE_WINDOW),))
+            await self._db.execute(SQL_PURGE_LOCKS, (utc_text(now),))
+        self._open.difference_update(int(r[0]) for r in gone)
+        return len(gone)
 
     async def take_password_step(self, chat_id: int, *, now: datetime) -> int | None:
         """End a password dialog to change the password now; return the member's id.

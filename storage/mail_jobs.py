@@ -20,9 +20,10 @@ from storage.codecs import parse_utc, utc_text
 if TYPE_CHECKING:
     from storage.db import Database
 
-MailKind = Literal["code", "changed"]
+MailKind = Literal["code", "changed", "locked"]
 KIND_CODE: Final = "code"
 KIND_CHANGED: Final = "changed"
+KIND_LOCKED: Final = "locked"  # codes for the member's address are paused (too many wrong)
 KEEP_ENDED: Final = timedelta(days=1)
 
 SQL_ADD: Final = """

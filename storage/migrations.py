@@ -639,6 +639,51 @@ CHAT_EDITS: Final = Migration(
     ("ALTER TABLE events ADD COLUMN edited_in_chat TEXT NOT NULL DEFAULT '[]'",),
 )
 
+# The cumulative limit of account recovery: wrong codes per address (by its HMAC) over 24
+# hours, and the addresses that may get no code until a time. A dialog remembers the HMAC of
+# the address it asked a code for, so that its wrong entries count for that address.
+RECOVERY_LIMIT: Final = Migration(
+    "0019_edits_recovery_limit",
+    (
+        "ALTER TABLE account_flows ADD COLUMN email_digest TEXT",
+        """
+        CREATE TABLE account_failures (
+            id INTEGER PRIMARY KEY,
+            email_digest TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX account_failures_email ON account_failures (email_digest, at)",
+        """
+        CREATE TABLE account_locks (
+            email_digest TEXT PRIMARY KEY,
+            until TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        # A third kind of mail, the notice of a paused address: the kind's CHECK is rebuilt.
+        """
+        CREATE TABLE mail_jobs_new (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('code', 'changed', 'locked')),
+            chat_id INTEGER NOT NULL,
+            purpose TEXT,
+            email TEXT,
+            member_id INTEGER,
+            nonce TEXT,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'skipped', 'failed', 'expired')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            due_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            ended_at TEXT,
+            last_error TEXT
+        )""",
+        "INSERT INTO mail_jobs_new SELECT * FROM mail_jobs",
+        "DROP TABLE mail_jobs",
+        "ALTER TABLE mail_jobs_new RENAME TO mail_jobs",
+        "CREATE INDEX mail_jobs_due ON mail_jobs (status, due_at)",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CATALOG,
     SUBSCRIPTIONS,
@@ -656,6 +701,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     MAIL_JOBS,
     DRAFTS,
     CHAT_EDITS,
+    RECOVERY_LIMIT,
 )
 
 

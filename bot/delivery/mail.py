@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final, Literal, Protocol, TypeAlias
 
 import aiosmtplib
 
-from storage.mail_jobs import KIND_CHANGED, KIND_CODE, MailJob, MailJobStore
+from storage.mail_jobs import KIND_CHANGED, KIND_CODE, KIND_LOCKED, MailJob, MailJobStore
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -211,6 +211,14 @@ class MailWorker:
         now = self._clock()
         await self._store.add(
             KIND_CHANGED, chat_id, now=now, expires_at=now + CONFIRMATION_TTL, member_id=member_id
+        )
+        self._wake.set()
+
+    async def submit_locked(self, chat_id: int, member_id: int) -> None:
+        """Queue the notice that codes for the member's address are paused for a day."""
+        now = self._clock()
+        await self._store.add(
+            KIND_LOCKED, chat_id, now=now, expires_at=now + CONFIRMATION_TTL, member_id=member_id
         )
         self._wake.set()
 

@@ -40,6 +40,11 @@ CODE_TTL: Final = timedelta(minutes=10)
 MAX_CODE_ATTEMPTS: Final = 5
 REQUEST_WINDOW: Final = timedelta(hours=1)
 MAX_REQUESTS: Final = 3  # per window, per normalised address and per chat
+# On top: wrong codes for one address, counted over all chats and codes. Reaching the limit
+# stops codes for the address for LOCK_TTL, and its member gets one mail about it.
+FAILURE_WINDOW: Final = timedelta(hours=24)
+MAX_FAILURES: Final = 10
+LOCK_TTL: Final = timedelta(hours=24)
 # How long a person may take for each step of a dialog (the e-mail, the new password).
 STEP_TTL: Final = timedelta(minutes=10)
 MIN_PASSWORD_LENGTH: Final = 12

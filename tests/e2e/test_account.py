@@ -547,3 +547,70 @@ async def test_no_password_change_without_the_right_code(
     assert not member.has_password, actions
     # Keep the rate limits from starving later examples of mails.
     clock.advance(timedelta(hours=2))
+
+
+async def _wrong_codes(person: Person, code: str, times: int) -> SentMessage:
+    """Type a wrong code ``times`` times; return the last reply."""
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    reply = None
+    for _ in range(times):
+        (reply,) = await person.say(wrong)
+    assert reply is not None
+    return reply
+
+
+async def test_ten_wrong_codes_pause_the_address_for_a_day(
+    account_bot: BotApp, sandbox: Sandbox, sink: MailSink, clock: ManualClock
+) -> None:
+    """Ten wrong codes for one address in 24 hours: no codes for it for 24 hours, one mail."""
+    first, second = Person(sandbox, 3101), Person(sandbox, 3102)
+    code = await request_code(first, sink, MEMBER, "/kennwort")
+    await _wrong_codes(first, code, 5)
+    clock.advance(timedelta(hours=2))
+    code = await request_code(second, sink, MEMBER, "/konto")
+    await _wrong_codes(second, code, 4)
+    reply = await _wrong_codes(second, code, 1)
+    assert "für 24 Stunden keine Codes mehr" in reply.text
+    mails = await sink.wait_for(3)
+    notice = mails[-1]
+    assert notice.to == MEMBER
+    assert notice.subject == "Codes für Ihre Adresse sind für 24 Stunden gesperrt"
+    assert "10-mal" in notice.body
+    # The per-hour limit is long over, yet no code goes out for this address.
+    clock.advance(timedelta(hours=2))
+    await first.say("/kennwort")
+    (reply,) = await first.say(MEMBER)
+    assert "für 24 Stunden keine Codes mehr" in reply.text
+    await settle(account_bot)
+    assert len(sink.mails) == 3, "no code, and the notice was sent once"
+    # Another address is not affected; after 24 hours the member can ask again.
+    await second.say("/kennwort")
+    (reply,) = await second.say(OTHER)
+    assert SAME_REPLY in reply.text
+    clock.advance(timedelta(hours=22, minutes=1))  # 24 hours after the tenth wrong code
+    code = await request_code(first, sink, MEMBER, "/kennwort")
+    (reply,) = await first.say(code)
+    assert "neues Kennwort" in reply.text
+
+
+async def test_password_typed_too_early_or_too_late_is_deleted(
+    account_bot: BotApp, person: Person, sink: MailSink, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """A password at the code step, or after the dialog's time is up, is deleted at once."""
+    code = await request_code(person, sink, MEMBER, "/kennwort")
+    (reply,) = await person.say(NEW_PASSWORD)
+    assert "Ich habe Ihre Nachricht gelöscht" in reply.text
+    (reply,) = await person.say(code)
+    assert "neues Kennwort" in reply.text, "the dialog goes on"
+    await person.say("abbrechen")
+
+    await request_code(person, sink, MEMBER, "/kennwort")
+    clock.advance(timedelta(minutes=11))
+    (reply,) = await person.say(NEW_PASSWORD + "!")
+    assert "Ich habe Ihre Nachricht gelöscht" in reply.text
+    assert "/kennwort" in reply.text
+    typed = {m.text: m for m in sandbox.received(person.user_id)}
+    assert typed[NEW_PASSWORD].deleted
+    assert typed[NEW_PASSWORD + "!"].deleted
+    assert not typed[code].deleted
+    assert not typed[MEMBER].deleted

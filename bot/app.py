@@ -120,8 +120,8 @@ JOB_DISPATCH: Final = "dispatch"
 JOB_WEEKLY: Final = "weekly-preview"
 JOB_BROADCASTS: Final = "broadcasts"
 JOB_WEBHOOK: Final = "webhook-check"
-JOB_PURGE: Final = "unanswered-purge"
-# When the unanswered messages older than 30 days are deleted (local time; writes purge too).
+JOB_PURGE: Final = "purge"
+# When what the privacy text promises to delete is deleted (local time): the one purge job.
 PURGE_TIME: Final = time(3, 30)
 # Webhook mode: how often getWebhookInfo confirms that Telegram delivers to us (quiet times).
 WEBHOOK_CHECK_INTERVAL: Final = 30.0
@@ -473,7 +473,7 @@ def schedule_jobs(app: BotApp) -> None:
     )
     app.job_queue.run_once(send_weekly_previews, when=0, name=f"{JOB_WEEKLY}:catch-up")
     app.job_queue.run_daily(
-        purge_unanswered,
+        purge_old_data,
         time=PURGE_TIME.replace(tzinfo=tz),
         name=JOB_PURGE,
         job_kwargs={"coalesce": True, "misfire_grace_time": None},
@@ -546,12 +546,28 @@ async def send_weekly_previews(context: BotContext) -> None:
         await services.dispatcher.run()
 
 
-async def purge_unanswered(context: BotContext) -> None:
-    """Delete the unanswered messages older than 30 days (the privacy promise)."""
+async def purge_old_data(context: BotContext) -> None:
+    """Delete what the privacy text promises to keep no longer, one store at a time.
+
+    Unanswered questions after 30 days; sent (or otherwise finished) reminders and pushes,
+    and subscribers who follow nothing or blocked the bot, after NETZWERKBOT_RETENTION_DAYS;
+    ended account dialogs after an hour, code and wrong-code counts after their windows.
+    Each store deletes in a transaction of its own.
+    """
     services = context.services
-    await services.stores.unanswered.purge(now=services.clock.now())
-    # Admin dialogs that timed out a week ago and were never answered again.
-    await services.stores.drafts.purge(now=services.clock.now())
+    stores = services.stores
+    now = services.clock.now()
+    before = now - timedelta(days=services.settings.retention_days)
+    counts = {
+        "unanswered": await stores.unanswered.purge(now=now),
+        "reminders": await stores.reminders.purge(before=before),
+        "outbox": await stores.outbox.purge(before=before),
+        "subscribers": await stores.subscriptions.purge(before=before),
+        "account dialogs": await stores.accounts.purge(now=now),
+        # Admin dialogs that timed out a week ago and were never answered again.
+        "admin drafts": await stores.drafts.purge(now=now),
+    }
+    log.info("Purged old data: %s", ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
 async def set_command_menu(app: BotApp) -> None:

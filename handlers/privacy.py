@@ -111,14 +111,19 @@ async def show_privacy(update: Update, context: BotContext) -> None:
             "<b>Codes and passwords:</b> codes by e-mail are stored only as a keyed hash and "
             "expire after 10 minutes. A new password is stored only as an argon2id hash in "
             "the member directory; I delete the message with the password immediately. "
-            "To limit abuse, I count code requests per chat and per address for one hour."
+            "To limit abuse, I count code requests per chat and per address for one hour, "
+            "and wrong codes per address (as a keyed hash) for 24 hours."
         ),
         *_admin_block(context, await _is_admin(update, context)),
         _(
-            "<b>How long:</b> until you unsubscribe or delete your data; reminders and "
-            "messages that were sent are kept with your subscriptions. Your member record "
-            "belongs to your membership and is kept by the IT Bündnis BW."
-        ),
+            "<b>How long:</b> your subscriptions and settings until you unsubscribe or delete "
+            "your data; once you follow nothing any more, or have blocked me, for {days} days "
+            "more. Reminders and messages to you: {days} days after they were due or sent. "
+            "An account dialog: until it ends, plus one hour. Each night I delete what is "
+            "older. Admins are named in the log of admin actions; deleting your data replaces "
+            "your name there with a pseudonym. Your member record belongs to your membership "
+            "and is kept by the IT Bündnis BW."
+        ).format(days=context.services.settings.retention_days),
         _(
             "<b>Your rights:</b> {export} sends you everything I hold about you as a file; "
             "{delete} deletes it (after a confirmation). Messages in this chat remain in "
@@ -171,9 +176,9 @@ async def ask_delete(update: Update, context: BotContext) -> None:
         "Should I delete everything I hold about you? That is your subscriptions and "
         "reminder settings, pending reminders and messages, the meetings you said you come "
         "to (“Ich komme”), an open account dialog with its code, and the link of this chat to "
-        "your membership. Your member record itself stays "
-        "(it belongs to your membership) but is no longer linked to this chat. This cannot be "
-        "undone."
+        "your membership; in the log of admin actions, a pseudonym replaces you. Your member "
+        "record itself stays (it belongs to your membership) but is no longer linked to this "
+        "chat. This cannot be undone."
     )
     buttons = (
         (

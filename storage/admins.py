@@ -34,6 +34,11 @@ SQL_RECORD_MENU: Final = (
 )
 SQL_FORGET_MENU: Final = "DELETE FROM admin_menus WHERE user_id = ?"
 SQL_AUDIT: Final = "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)"
+# The audit rows that name a person: as the one who acted, or as the one acted upon.
+SQL_AUDIT_NAMING: Final = """
+SELECT id, at, actor, action, detail FROM audit
+WHERE actor = :user OR json_extract(detail, '$.user_id') = :user ORDER BY id"""
+SQL_PSEUDONYMISE_AUDIT: Final = "UPDATE audit SET actor = NULL, detail = :detail WHERE id = :id"
 SQL_LATEST_AUDIT: Final = (
     "SELECT id, at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?"
 )
@@ -60,6 +65,44 @@ class AuditEntry:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+async def audit_naming(db: Database, user_id: int) -> list[dict[str, Any]]:
+    """Return the audit rows that name a person (for their /meine_daten export)."""
+    rows = await db.fetchall(SQL_AUDIT_NAMING, {"user": user_id})
+    return [
+        {
+            "at": row["at"],
+            "actor": row["actor"],
+            "action": row["action"],
+            "detail": json.loads(row["detail"]),
+        }
+        for row in rows
+    ]
+
+
+async def forget_person(db: Database, user_id: int, *, pseudonym: str) -> tuple[int, int]:
+    """Remove a person from the admins' records (inside the caller's transaction).
+
+    Their ``admin_menus`` row goes (it is set again if they are still an admin and write);
+    audit rows that name them keep what happened, but the person becomes ``pseudonym``,
+    the same within one deletion, so the log still shows that one person did those things.
+    Admin rights themselves (``admins``) stay: they are removed with /admin_entfernen.
+    Returns the number of deleted menu rows and of pseudonymised audit rows.
+    """
+    menus = await db.execute(SQL_FORGET_MENU, (user_id,))
+    rows = await db.fetchall(SQL_AUDIT_NAMING, {"user": user_id})
+    for row in rows:
+        detail = json.loads(row["detail"])
+        if detail.get("user_id") == user_id:
+            detail["user_id"] = pseudonym
+        if row["actor"] == user_id:
+            detail["actor"] = pseudonym
+        await db.execute(
+            SQL_PSEUDONYMISE_AUDIT,
+            {"id": row["id"], "detail": json.dumps(detail, ensure_ascii=False)},
+        )
+    return menus, len(rows)
 
 
 async def write_audit(

@@ -277,12 +277,27 @@ def _item(row: Any) -> OutboxItem:
     )
 
 
+# Pushes that are over, older than the cut-off. A circular's rows go only once the circular
+# is done or cancelled (its report counts them until then).
+SQL_PURGE_DONE: Final = """
+DELETE FROM outbox
+WHERE status IN ('sent', 'blocked', 'failed', 'skipped', 'unknown')
+    AND COALESCE(sent_at, due_at) < :before
+    AND (broadcast_id IS NULL OR broadcast_id IN (
+        SELECT id FROM broadcasts WHERE status IN ('done', 'cancelled')))"""
+
+
 class OutboxStore:
     """The pushes waiting to be sent, and what became of them."""
 
     def __init__(self, db: Database, *, lease: Lease | None = None) -> None:
         self._db = db
         self._lease = lease or Lease()
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete the pushes that are over and older than ``before``; return how many."""
+        async with self._db.transaction():
+            return await self._db.execute(SQL_PURGE_DONE, {"before": utc_text(before)})
 
     async def enqueue_notice(
         self, chat_ids: Iterable[int], payload: Mapping[str, Any], *, now: datetime

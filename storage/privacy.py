@@ -12,13 +12,16 @@ in ``members`` (or, with the LDAP directory, in ``directory_links``), and, for a
 Deletion removes the chat's rows in one transaction, unlinks the member record (which stays:
 it belongs to the membership), detaches the request counters from the chat (the per-address
 counter stays until the hour is over, keyed by an HMAC, so deleting cannot reset the limit
-that protects a mailbox) and writes an audit entry that says a deletion happened, with counts
+that protects a mailbox), removes the ``admin_menus`` row, pseudonymises the audit rows that
+name the person (as actor or as the admin added or removed: a random pseudonym, the same for
+all rows of one deletion) and writes an audit entry that says a deletion happened, with counts
 only. Admin rights are not personal data of a member and stay (``/admin_entfernen``).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,7 +29,7 @@ from storage import attendance as attendance_store
 from storage import drafts as drafts_store
 from storage import outbox as outbox_store
 from storage import reminders as reminder_store
-from storage.admins import write_audit
+from storage.admins import audit_naming, forget_person, write_audit
 from storage.codecs import utc_text
 from storage.codes import forget_chat
 from storage.ldap_directory import unlink_chat as unlink_entry
@@ -60,7 +63,6 @@ SELECT entry_key, linked_at FROM directory_links WHERE telegram_user_id = ?"""
 SQL_REQUESTS: Final = "SELECT at FROM account_requests WHERE chat_id = ? ORDER BY at"
 SQL_ADMIN: Final = "SELECT added_by, added_at FROM admins WHERE user_id = ?"
 SQL_ADMIN_MENU: Final = "SELECT set_at FROM admin_menus WHERE user_id = ?"
-SQL_AUDIT: Final = "SELECT at, action, detail FROM audit WHERE actor = ? ORDER BY id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class Deletion:
     dialogs: int
     links: int
     attendance: int = 0
+    admin_menus: int = 0
+    audit_entries: int = 0
 
     @property
     def total(self) -> int:
@@ -129,9 +133,7 @@ async def export_chat_data(db: Database, chat_id: int, *, now: datetime) -> dict
             "code_requests": [str(r[0]) for r in await db.fetchall(SQL_REQUESTS, (chat_id,))],
             "admin": _row(await db.fetchone(SQL_ADMIN, (chat_id,))),
             "admin_menu": _row(await db.fetchone(SQL_ADMIN_MENU, (chat_id,))),
-            "audit_entries_as_actor": await _rows(
-                db, SQL_AUDIT, chat_id, json_columns=("detail",)
-            ),
+            "audit_entries": await audit_naming(db, chat_id),
         }
 
 
@@ -151,8 +153,18 @@ async def delete_chat_data(db: Database, chat_id: int, *, now: datetime) -> Dele
         links += await unlink_entry(db, chat_id)
         attendance = await attendance_store.delete_chat_rows(db, chat_id)
         dialogs += await drafts_store.delete_chat_rows(db, chat_id)
+        pseudonym = f"person-{secrets.token_hex(4)}"
+        menus, audited = await forget_person(db, chat_id, pseudonym=pseudonym)
         deletion = Deletion(
-            subscriptions, reminders, outbox, settings, dialogs, links, attendance=attendance
+            subscriptions,
+            reminders,
+            outbox,
+            settings,
+            dialogs,
+            links,
+            attendance=attendance,
+            admin_menus=menus,
+            audit_entries=audited,
         )
         # Who asked is not recorded: the entry must not keep what was just deleted.
         await write_audit(db, None, AUDIT_DELETED, asdict(deletion), now=now)

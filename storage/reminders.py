@@ -768,6 +768,12 @@ def _due(row: sqlite3.Row) -> DueReminder:
     )
 
 
+# Reminders that are over (sent, dropped, failed) and were due before the cut-off. A row due
+# that long ago is never planned again, so deleting it cannot make a reminder go out twice.
+SQL_PURGE_DONE: Final = """
+DELETE FROM reminders WHERE status IN ('sent', 'dropped', 'failed') AND due_at < ?"""
+
+
 class ReminderStore:
     """The reminders as the dispatcher sees them: what is due, and what became of it.
 
@@ -783,6 +789,11 @@ class ReminderStore:
     def __init__(self, db: Database, *, lease: Lease | None = None) -> None:
         self._db = db
         self._lease = lease or Lease()
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete the reminders that are over and were due before ``before``; return how many."""
+        async with self._db.transaction():
+            return await self._db.execute(SQL_PURGE_DONE, (utc_text(before),))
 
     async def due(self, now: datetime, *, limit: int = 500) -> list[DueReminder]:
         """Return pending rows due by ``now`` for active chats, earliest first."""

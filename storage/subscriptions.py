@@ -181,6 +181,17 @@ def covers(subscription: Subscription, event: Event) -> bool:
     return topic_covers(subscription.topic, subscription.target, event)
 
 
+# Subscribers who follow nothing any more (after /stopp, or never) and changed nothing since
+# the cut-off, and those who blocked the bot before it: their settings, an undo snapshot and
+# their remaining rows go (reminders by the foreign key's cascade).
+SQL_PURGE_STOPPED: Final = """
+DELETE FROM subscribers
+WHERE (status = 'blocked' AND blocked_at < :before)
+    OR (updated_at < :before
+        AND NOT EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.chat_id = subscribers.chat_id))
+"""
+
+
 class SubscriptionStore:
     """Subscribers, their subscriptions and settings; writes re-plan their reminders."""
 
@@ -256,6 +267,11 @@ class SubscriptionStore:
                 return False
             await self._subscribe(chat_id, sub, now=now)
             return True
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete subscribers who follow nothing or blocked the bot, since before ``before``."""
+        async with self._db.transaction():
+            return await self._db.execute(SQL_PURGE_STOPPED, {"before": utc_text(before)})
 
     async def stop_all(self, chat_id: int, *, now: datetime) -> int:
         """Unsubscribe from everything, keeping a snapshot for undo; return how many.

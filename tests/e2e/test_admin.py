@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
@@ -187,3 +188,40 @@ async def test_admin_commands_answer_only_in_private(admin_bot: BotApp, sandbox:
     assert "7003" not in (log.text or ""), "/admin_hinzufuegen in the group added nobody"
     (reply,) = await admin.say("/admin_entfernen 7002")
     assert reply.text == "Nutzer 7002 ist kein Admin mehr.", "the group did not remove 7002"
+
+
+async def test_deleting_an_admins_data_pseudonymises_the_audit(
+    admin_bot: BotApp, sandbox: Sandbox
+) -> None:
+    """/meine_daten exports the audit rows naming the person; /daten_loeschen pseudonymises."""
+    admin, newcomer = Person(sandbox, ADMIN), Person(sandbox, NEWCOMER)
+    await newcomer.say("/start")
+    await admin.say("/admin_hinzufuegen 7002")
+    await newcomer.say("/protokoll")
+    (document,) = await newcomer.say("/meine_daten")
+    assert document.document is not None
+    data = json.loads(document.document.content)
+    actions = [(e["action"], e["actor"]) for e in data["audit_entries"]]
+    assert ("admin_added", ADMIN) in actions, "the row that names them as the one added"
+    assert ("audit_viewed", NEWCOMER) in actions, "the row of what they did"
+    assert data["admin_menu"] is not None
+
+    await newcomer.say("/daten_loeschen")
+    await newcomer.press("Ja, alles löschen")
+    path = services_of(admin_bot).settings.database
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT actor, action, detail FROM audit").fetchall()
+    # The menu row went with the deletion (a still-admin's next message may set it again).
+    (deleted,) = [json.loads(d) for _, a, d in rows if a == "personal_data_deleted"]
+    assert deleted["admin_menus"] == 1
+    assert deleted["audit_entries"] == 2
+    naming = [r for r in rows if r[0] == NEWCOMER or str(NEWCOMER) in r[2]]
+    assert naming == [], "no audit row names them any more"
+    pseudonyms = {json.loads(d).get("user_id") for _, a, d in rows if a == "admin_added"}
+    (pseudonym,) = pseudonyms
+    assert str(pseudonym).startswith("person-")
+    viewed = [json.loads(d) for actor, a, d in rows if a == "audit_viewed" and actor is None]
+    assert [v["actor"] for v in viewed] == [pseudonym], "one pseudonym for one person"
+    (log,) = await admin.say("/protokoll")
+    assert str(NEWCOMER) not in (log.text or "")
+    assert await services_of(admin_bot).stores.admins.is_admin(NEWCOMER), "rights stay"

@@ -170,3 +170,15 @@ async def test_pending_for_and_payload_must_be_json(db: Database, outbox: Outbox
             "INSERT INTO outbox (chat_id, kind, payload, due_at, created_at) "
             "VALUES (1, 'notice', 'kein json', 'x', 'x')"
         )
+
+
+async def test_purge_deletes_only_finished_old_rows(db: Database, outbox: OutboxStore) -> None:
+    """Sent, blocked and failed rows older than the cut-off go; pending ones stay."""
+    await outbox.enqueue_notice([CHAT, OTHER, THIRD], PAYLOAD, now=NOW)
+    first, second, third = await outbox.due(NOW)
+    assert await outbox.claim(first.id)
+    assert await outbox.mark_sent(first.id, now=NOW)
+    assert await outbox.mark_failed(second.id, error="400")
+    assert await outbox.purge(before=NOW) == 0, "not older than the cut-off"
+    assert await outbox.purge(before=NOW + timedelta(days=1)) == 2
+    assert [i.id for i in await outbox.due(NOW)] == [third.id]

@@ -34,6 +34,7 @@ from telegram.warnings import PTBUserWarning
 from bot.delivery.sender import INTERACTIVE, send_content
 from bot.domain.circulars import MAX_CAPTION, Audience, Content
 from bot.domain.parse import parse_date_time
+from bot.views import callbacks
 from bot.views.circulars import status_text
 from bot.views.replies import Button, Reply
 from handlers.guards import claim_dialog, release_dialog, require_admin
@@ -47,22 +48,7 @@ if TYPE_CHECKING:
     from bot.context import BotContext
     from bot.domain.circulars import Broadcast, Counts
 
-PREFIX: Final = "bc:"
 CONVERSATION_TIMEOUT: Final = timedelta(minutes=30)
-CB_NEWS: Final = "bc:aud:news"
-CB_NETWORKS: Final = "bc:aud:net"
-CB_EVENTS: Final = "bc:aud:ev"
-CB_NETWORK: Final = "bc:net:"  # + slug
-CB_EVENT: Final = "bc:ev:"  # + event id
-CB_SEND: Final = "bc:send:"  # + broadcast id
-CB_PLAN: Final = "bc:plan:"  # + broadcast id
-CB_DISCARD: Final = "bc:discard:"  # + broadcast id (a draft)
-CB_ABORT: Final = "bc:abort"  # before a draft exists
-CB_PAUSE: Final = "bc:pause:"  # + broadcast id, from /rundschreiben_status
-CB_RESUME: Final = "bc:resume:"
-CB_CANCEL: Final = "bc:cancel:"  # asks first
-CB_CANCEL_YES: Final = "bc:cancelyes:"  # + broadcast id: confirmed
-CB_STATUS: Final = "bc:status"  # back to the list
 
 COMPOSE, AUDIENCE, CONFIRM, WHEN = range(4)
 DRAFT_KEY: Final = "broadcast:draft"  # user_data: the composed Content
@@ -92,16 +78,22 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                     MessageHandler(private & ~filters.COMMAND, refuse_message),
                 ],
                 AUDIENCE: [
-                    CallbackQueryHandler(choose_news, pattern=rf"^{CB_NEWS}$"),
-                    CallbackQueryHandler(list_networks, pattern=rf"^{CB_NETWORKS}$"),
-                    CallbackQueryHandler(list_meetings, pattern=rf"^{CB_EVENTS}$"),
-                    CallbackQueryHandler(choose_network, pattern=rf"^{CB_NETWORK}[\w-]+$"),
-                    CallbackQueryHandler(choose_meeting, pattern=rf"^{CB_EVENT}[\w.-]+$"),
+                    CallbackQueryHandler(choose_news, pattern=rf"^{callbacks.CIRCULAR_NEWS}$"),
+                    CallbackQueryHandler(
+                        list_networks, pattern=rf"^{callbacks.CIRCULAR_NETWORKS}$"
+                    ),
+                    CallbackQueryHandler(list_meetings, pattern=rf"^{callbacks.CIRCULAR_EVENTS}$"),
+                    CallbackQueryHandler(
+                        choose_network, pattern=rf"^{callbacks.CIRCULAR_NETWORK}[\w-]+$"
+                    ),
+                    CallbackQueryHandler(
+                        choose_meeting, pattern=rf"^{callbacks.CIRCULAR_EVENT}[\w.-]+$"
+                    ),
                 ],
                 CONFIRM: [
-                    CallbackQueryHandler(send_now, pattern=rf"^{CB_SEND}\d+$"),
-                    CallbackQueryHandler(ask_time, pattern=rf"^{CB_PLAN}\d+$"),
-                    CallbackQueryHandler(discard, pattern=rf"^{CB_DISCARD}\d+$"),
+                    CallbackQueryHandler(send_now, pattern=rf"^{callbacks.CIRCULAR_SEND}\d+$"),
+                    CallbackQueryHandler(ask_time, pattern=rf"^{callbacks.CIRCULAR_PLAN}\d+$"),
+                    CallbackQueryHandler(discard, pattern=rf"^{callbacks.CIRCULAR_DISCARD}\d+$"),
                 ],
                 WHEN: [MessageHandler(private & filters.TEXT & ~filters.COMMAND, plan)],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
@@ -109,7 +101,10 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             },
             fallbacks=[
                 CommandHandler("abbrechen", abort),
-                CallbackQueryHandler(abort, pattern=rf"^({CB_ABORT}|{CB_DISCARD}\d+)$"),
+                CallbackQueryHandler(
+                    abort,
+                    pattern=rf"^({callbacks.CIRCULAR_ABORT}|{callbacks.CIRCULAR_DISCARD}\d+)$",
+                ),
             ],
             name="broadcast",
             persistent=True,
@@ -119,9 +114,10 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
         conversation,
         CommandHandler("rundschreiben_status", show_status, filters=private),
         CallbackQueryHandler(
-            steer, pattern=rf"^({CB_PAUSE}|{CB_RESUME}|{CB_CANCEL}|{CB_CANCEL_YES})\d+$"
+            steer,
+            pattern=rf"^({callbacks.CIRCULAR_PAUSE}|{callbacks.CIRCULAR_RESUME}|{callbacks.CIRCULAR_CANCEL}|{callbacks.CIRCULAR_CANCEL_YES})\d+$",
         ),
-        CallbackQueryHandler(steer, pattern=rf"^{CB_STATUS}$"),
+        CallbackQueryHandler(steer, pattern=rf"^{callbacks.CIRCULAR_STATUS}$"),
     ]
 
 
@@ -200,10 +196,10 @@ def _audience_menu(context: BotContext) -> Reply:
     return Reply(
         html.escape(_("Who should receive the circular?")),
         (
-            (Button(_("All news subscribers"), data=CB_NEWS),),
-            (Button(_("The followers of a network"), data=CB_NETWORKS),),
-            (Button(_("The followers of a meeting"), data=CB_EVENTS),),
-            (Button(_("Cancel"), data=CB_ABORT),),
+            (Button(_("All news subscribers"), data=callbacks.CIRCULAR_NEWS),),
+            (Button(_("The followers of a network"), data=callbacks.CIRCULAR_NETWORKS),),
+            (Button(_("The followers of a meeting"), data=callbacks.CIRCULAR_EVENTS),),
+            (Button(_("Cancel"), data=callbacks.CIRCULAR_ABORT),),
         ),
     )
 
@@ -216,11 +212,11 @@ async def list_networks(update: Update, context: BotContext) -> int:
     await query.answer()
     catalog = await context.services.catalog.current()
     rows = [
-        (Button(network.name, data=f"{CB_NETWORK}{network.slug}"),)
+        (Button(network.name, data=f"{callbacks.CIRCULAR_NETWORK}{network.slug}"),)
         for network in catalog.networks
-        if len(f"{CB_NETWORK}{network.slug}".encode()) <= 64
+        if len(f"{callbacks.CIRCULAR_NETWORK}{network.slug}".encode()) <= 64
     ]
-    rows.append((Button(context.gettext("Cancel"), data=CB_ABORT),))
+    rows.append((Button(context.gettext("Cancel"), data=callbacks.CIRCULAR_ABORT),))
     text = html.escape(context.gettext("Which network's followers?"))
     await query.edit_message_text(text, reply_markup=Reply(text, tuple(rows)).markup())
     return AUDIENCE
@@ -235,7 +231,7 @@ async def list_meetings(update: Update, context: BotContext) -> int:
     ctx = await context.render_context()
     rows = []
     for event in ctx.catalog.upcoming_events(ctx.now)[:MAX_MEETING_BUTTONS]:
-        data = f"{CB_EVENT}{event.id}"
+        data = f"{callbacks.CIRCULAR_EVENT}{event.id}"
         if len(data.encode()) > 64:
             continue
         begins = event.begins_at(ctx.tz)
@@ -247,7 +243,7 @@ async def list_meetings(update: Update, context: BotContext) -> int:
         rows.append((Button(f"{day} {event.title}".strip(), data=data),))
     if rows:
         text = context.gettext("Which meeting's followers?")
-        rows.append((Button(context.gettext("Cancel"), data=CB_ABORT),))
+        rows.append((Button(context.gettext("Cancel"), data=callbacks.CIRCULAR_ABORT),))
         markup = Reply(text, tuple(rows)).markup()
     else:
         text = context.gettext("There are no upcoming meetings. Whom else?")
@@ -264,14 +260,14 @@ async def choose_news(update: Update, context: BotContext) -> int:
 async def choose_network(update: Update, context: BotContext) -> int:
     """Address one network's followers."""
     data = update.callback_query.data if update.callback_query else None
-    slug = (data or "").removeprefix(CB_NETWORK)
+    slug = (data or "").removeprefix(callbacks.CIRCULAR_NETWORK)
     return await _preview(update, context, Audience("network", slug))
 
 
 async def choose_meeting(update: Update, context: BotContext) -> int:
     """Address one meeting's followers."""
     data = update.callback_query.data if update.callback_query else None
-    event_id = (data or "").removeprefix(CB_EVENT)
+    event_id = (data or "").removeprefix(callbacks.CIRCULAR_EVENT)
     return await _preview(update, context, Audience("event", event_id))
 
 
@@ -331,9 +327,9 @@ async def _preview(update: Update, context: BotContext, audience: Audience) -> i
         _forget(context)
         return ConversationHandler.END
     buttons = (
-        (Button(_("Send now"), data=f"{CB_SEND}{broadcast.id}"),),
-        (Button(_("Plan"), data=f"{CB_PLAN}{broadcast.id}"),),
-        (Button(_("Cancel"), data=f"{CB_DISCARD}{broadcast.id}"),),
+        (Button(_("Send now"), data=f"{callbacks.CIRCULAR_SEND}{broadcast.id}"),),
+        (Button(_("Plan"), data=f"{callbacks.CIRCULAR_PLAN}{broadcast.id}"),),
+        (Button(_("Cancel"), data=f"{callbacks.CIRCULAR_DISCARD}{broadcast.id}"),),
     )
     reply = Reply(html.escape(_("Send it?")), buttons)
     await context.bot.send_message(
@@ -355,7 +351,7 @@ async def send_now(update: Update, context: BotContext) -> int:
     if not await require_admin(update, context) or query is None or user is None:
         return ConversationHandler.END
     await query.answer()
-    broadcast_id = _broadcast_id(update, CB_SEND)
+    broadcast_id = _broadcast_id(update, callbacks.CIRCULAR_SEND)
     if broadcast_id is None:
         return ConversationHandler.END
     services = context.services
@@ -529,10 +525,16 @@ def _steering(context: BotContext, broadcast: Broadcast) -> tuple[Button, ...]:
     _ = context.gettext
     number = broadcast.id
     if broadcast.status == "paused":
-        first = Button(_("Resume #{id}").format(id=number), data=f"{CB_RESUME}{number}")
+        first = Button(
+            _("Resume #{id}").format(id=number), data=f"{callbacks.CIRCULAR_RESUME}{number}"
+        )
     else:
-        first = Button(_("Pause #{id}").format(id=number), data=f"{CB_PAUSE}{number}")
-    cancel = Button(_("Cancel #{id}").format(id=number), data=f"{CB_CANCEL}{number}")
+        first = Button(
+            _("Pause #{id}").format(id=number), data=f"{callbacks.CIRCULAR_PAUSE}{number}"
+        )
+    cancel = Button(
+        _("Cancel #{id}").format(id=number), data=f"{callbacks.CIRCULAR_CANCEL}{number}"
+    )
     return (first, cancel)
 
 
@@ -558,8 +560,8 @@ async def _ask_cancel(query: CallbackQuery, context: BotContext, broadcast_id: i
         ),
         (
             (
-                Button(_("Yes, cancel it"), data=f"{CB_CANCEL_YES}{broadcast_id}"),
-                Button(_("Back"), data=CB_STATUS),
+                Button(_("Yes, cancel it"), data=f"{callbacks.CIRCULAR_CANCEL_YES}{broadcast_id}"),
+                Button(_("Back"), data=callbacks.CIRCULAR_STATUS),
             ),
         ),
     )
@@ -576,26 +578,26 @@ async def steer(update: Update, context: BotContext) -> None:
     store = services.stores.broadcasts
     now = services.clock.now()
     _ = context.gettext
-    if data.startswith(CB_CANCEL):
+    if data.startswith(callbacks.CIRCULAR_CANCEL):
         await query.answer()
-        await _ask_cancel(query, context, int(data.removeprefix(CB_CANCEL)))
+        await _ask_cancel(query, context, int(data.removeprefix(callbacks.CIRCULAR_CANCEL)))
         return
-    if data == CB_STATUS:
+    if data == callbacks.CIRCULAR_STATUS:
         await query.answer()
         changed, done, broadcast_id = False, "", 0
-    elif data.startswith(CB_PAUSE):
-        broadcast_id = int(data.removeprefix(CB_PAUSE))
+    elif data.startswith(callbacks.CIRCULAR_PAUSE):
+        broadcast_id = int(data.removeprefix(callbacks.CIRCULAR_PAUSE))
         changed = await store.pause(broadcast_id, by=user.id, now=now)
         done = _("Circular #{id} is paused.")
-    elif data.startswith(CB_RESUME):
-        broadcast_id = int(data.removeprefix(CB_RESUME))
+    elif data.startswith(callbacks.CIRCULAR_RESUME):
+        broadcast_id = int(data.removeprefix(callbacks.CIRCULAR_RESUME))
         changed = await store.resume(broadcast_id, by=user.id, now=now)
         done = _("Circular #{id} continues.")
     else:
-        broadcast_id = int(data.removeprefix(CB_CANCEL_YES))
+        broadcast_id = int(data.removeprefix(callbacks.CIRCULAR_CANCEL_YES))
         changed = await store.cancel(broadcast_id, by=user.id, now=now)
         done = _("Circular #{id} is cancelled.")
-    if data == CB_STATUS:
+    if data == callbacks.CIRCULAR_STATUS:
         pass
     elif not changed:
         await query.answer(_("That is no longer possible."), show_alert=True)

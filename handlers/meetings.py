@@ -52,7 +52,7 @@ from bot.domain.parse import (
 )
 from bot.domain.schedule import localize
 from bot.domain.text import N_
-from bot.views import catalog, common
+from bot.views import callbacks, catalog, common
 from bot.views.replies import Button, Reply
 from handlers.guards import (
     claim_dialog,
@@ -80,18 +80,6 @@ if TYPE_CHECKING:
 # also carry the meeting ("-" for a new one) and a token of this very confirmation
 # ("mtg:save:<id>:<token>", at most 9 + 40 + 1 + 8 = 58 bytes), so that a stale button
 # confirms nothing else than what its message showed.
-CB_PREFIX: Final = "mtg:"
-CB_ABORT: Final = "mtg:abort"
-CB_NETWORK: Final = "mtg:net:"  # + network slug, or ALLIANCE_WIDE
-CB_NO_END: Final = "mtg:noend"
-CB_NO_VENUE: Final = "mtg:novenue"
-CB_NO_COORDINATES: Final = "mtg:nogeo"
-CB_SAVE: Final = "mtg:save:"  # + meeting id or NEW_MEETING + ":" + token
-CB_MORE: Final = "mtg:more"  # change another field
-CB_PICK: Final = "mtg:pick:"  # + event id
-CB_PAGE: Final = "mtg:page:"  # + page number
-CB_FIELD: Final = "mtg:field:"  # + field name
-CB_CANCEL_YES: Final = "mtg:drop:"  # + meeting id + ":" + token: yes, cancel the meeting
 NEW_MEETING: Final = "-"
 ONE: Final = r"[0-9a-f]{8}"  # one confirmation (the token of its buttons)
 ALLIANCE_WIDE: Final = "-"
@@ -220,7 +208,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """Return this feature's handlers in priority order."""
     abort: list[AnyHandler] = [
         CommandHandler("abbrechen", abort_conversation),
-        CallbackQueryHandler(abort_conversation, pattern=rf"^{CB_ABORT}$"),
+        CallbackQueryHandler(abort_conversation, pattern=rf"^{callbacks.MEETING_ABORT}$"),
     ]
 
     def text_step(callback: Any, *extra: AnyHandler) -> list[AnyHandler]:
@@ -231,8 +219,12 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
         ]
 
     confirmations: list[AnyHandler] = [
-        CallbackQueryHandler(save, pattern=rf"^{CB_SAVE}(?:{SLUG}|{NEW_MEETING}):{ONE}$"),
-        CallbackQueryHandler(confirm_cancel, pattern=rf"^{CB_CANCEL_YES}{SLUG}:{ONE}$"),
+        CallbackQueryHandler(
+            save, pattern=rf"^{callbacks.MEETING_SAVE}(?:{SLUG}|{NEW_MEETING}):{ONE}$"
+        ),
+        CallbackQueryHandler(
+            confirm_cancel, pattern=rf"^{callbacks.MEETING_CANCEL_YES}{SLUG}:{ONE}$"
+        ),
     ]
     choose: AnyHandler = MessageHandler(
         filters.UpdateType.MESSAGE & ~filters.COMMAND, ask_for_buttons
@@ -254,42 +246,48 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                 Step.TITLE: text_step(got_title),
                 Step.NETWORK: [
                     CallbackQueryHandler(
-                        got_network, pattern=rf"^{CB_NETWORK}(?:{SLUG}|{ALLIANCE_WIDE})$"
+                        got_network,
+                        pattern=rf"^{callbacks.MEETING_NETWORK}(?:{SLUG}|{ALLIANCE_WIDE})$",
                     ),
                     choose,
                 ],
                 Step.START: text_step(got_start),
                 Step.END_TIME: text_step(
-                    got_end, CallbackQueryHandler(got_no_end, rf"^{CB_NO_END}$")
+                    got_end, CallbackQueryHandler(got_no_end, rf"^{callbacks.MEETING_NO_END}$")
                 ),
                 Step.CITY: text_step(got_city),
                 Step.VENUE: text_step(
-                    got_venue, CallbackQueryHandler(got_no_venue, rf"^{CB_NO_VENUE}$")
+                    got_venue,
+                    CallbackQueryHandler(got_no_venue, rf"^{callbacks.MEETING_NO_VENUE}$"),
                 ),
                 Step.COORDINATES: text_step(
                     got_coordinates,
-                    CallbackQueryHandler(got_no_coordinates, rf"^{CB_NO_COORDINATES}$"),
+                    CallbackQueryHandler(
+                        got_no_coordinates, rf"^{callbacks.MEETING_NO_COORDINATES}$"
+                    ),
                 ),
                 Step.DESCRIPTION: text_step(got_description),
                 Step.PREVIEW: [
-                    CallbackQueryHandler(ask_field, pattern=rf"^{CB_MORE}$"),
+                    CallbackQueryHandler(ask_field, pattern=rf"^{callbacks.MEETING_MORE}$"),
                     choose,
                 ],
                 Step.PICK: [
-                    CallbackQueryHandler(picked, pattern=rf"^{CB_PICK}{SLUG}$"),
-                    CallbackQueryHandler(show_pick_page, pattern=rf"^{CB_PAGE}\d{{1,4}}$"),
+                    CallbackQueryHandler(picked, pattern=rf"^{callbacks.MEETING_PICK}{SLUG}$"),
+                    CallbackQueryHandler(
+                        show_pick_page, pattern=rf"^{callbacks.MEETING_PAGE}\d{{1,4}}$"
+                    ),
                     choose,
                 ],
                 Step.FIELD: [
                     CallbackQueryHandler(
-                        chose_field, pattern=rf"^{CB_FIELD}(?:{'|'.join(FIELDS)})$"
+                        chose_field, pattern=rf"^{callbacks.MEETING_FIELD}(?:{'|'.join(FIELDS)})$"
                     ),
                     choose,
                 ],
                 Step.VALUE: text_step(
                     got_value,
-                    CallbackQueryHandler(got_no_end, rf"^{CB_NO_END}$"),
-                    CallbackQueryHandler(got_no_venue, rf"^{CB_NO_VENUE}$"),
+                    CallbackQueryHandler(got_no_end, rf"^{callbacks.MEETING_NO_END}$"),
+                    CallbackQueryHandler(got_no_venue, rf"^{callbacks.MEETING_NO_VENUE}$"),
                 ),
                 Step.CONFIRM: [choose],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
@@ -309,7 +307,10 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
         conversation,
         CommandHandler("abbrechen", nothing_to_abort),
         # A confirmation whose dialog is over (saved, cancelled, timed out, restarted).
-        CallbackQueryHandler(stale_confirmation, pattern=rf"^(?:{CB_SAVE}|{CB_CANCEL_YES})"),
+        CallbackQueryHandler(
+            stale_confirmation,
+            pattern=rf"^(?:{callbacks.MEETING_SAVE}|{callbacks.MEETING_CANCEL_YES})",
+        ),
     ]
 
 
@@ -498,19 +499,21 @@ def _question(ctx: RenderContext, draft: Draft, step: Step, *, hint: str = "") -
     rows: list[tuple[Button, ...]] = []
     if step == Step.NETWORK:
         networks = [
-            Button(common.button_label(n.short_name), data=f"{CB_NETWORK}{n.slug}")
+            Button(common.button_label(n.short_name), data=f"{callbacks.MEETING_NETWORK}{n.slug}")
             for n in ctx.catalog.networks
         ]
         rows.extend(common.button_rows(networks, 2))
-        rows.append((Button(_("Alliance-wide"), data=f"{CB_NETWORK}{ALLIANCE_WIDE}"),))
+        rows.append(
+            (Button(_("Alliance-wide"), data=f"{callbacks.MEETING_NETWORK}{ALLIANCE_WIDE}"),)
+        )
     elif step == Step.END_TIME:
-        rows.append((Button(_("No end time"), data=CB_NO_END),))
+        rows.append((Button(_("No end time"), data=callbacks.MEETING_NO_END),))
     elif step == Step.VENUE:
         label = _("Skip") if draft.mode == "new" and not draft.reviewing else _("No venue")
-        rows.append((Button(label, data=CB_NO_VENUE),))
+        rows.append((Button(label, data=callbacks.MEETING_NO_VENUE),))
     elif step == Step.COORDINATES:
-        rows.append((Button(_("Skip"), data=CB_NO_COORDINATES),))
-    rows.append((Button(_("Cancel"), data=CB_ABORT),))
+        rows.append((Button(_("Skip"), data=callbacks.MEETING_NO_COORDINATES),))
+    rows.append((Button(_("Cancel"), data=callbacks.MEETING_ABORT),))
     return Reply("\n\n".join(blocks), tuple(rows))
 
 
@@ -550,11 +553,11 @@ def _preview(ctx: RenderContext, draft: Draft) -> Reply:
         # As members will see it once saved: "Eingetragen über den Bot am …".
         event = dataclasses.replace(event, created_at=ctx.now)
     card = catalog.event_card(ctx, event, intro=intro)
-    save_data = f"{CB_SAVE}{_meeting_key(draft)}:{draft.token}"
+    save_data = f"{callbacks.MEETING_SAVE}{_meeting_key(draft)}:{draft.token}"
     rows: list[tuple[Button, ...]] = [(Button(_("Save"), data=save_data),)]
     if draft.mode == "change":
-        rows.append((Button(_("Change another field"), data=CB_MORE),))
-    rows.append((Button(_("Cancel"), data=CB_ABORT),))
+        rows.append((Button(_("Change another field"), data=callbacks.MEETING_MORE),))
+    rows.append((Button(_("Cancel"), data=callbacks.MEETING_ABORT),))
     return Reply(card.text, tuple(rows))
 
 
@@ -726,7 +729,7 @@ async def got_network(update: Update, context: BotContext) -> int:
     query = update.callback_query
     if draft is None or query is None or query.data is None:
         return ConversationHandler.END
-    slug = query.data.removeprefix(CB_NETWORK)
+    slug = query.data.removeprefix(callbacks.MEETING_NETWORK)
     ctx = await context.render_context()
     network = ctx.catalog.network(slug)
     if network is None:
@@ -786,7 +789,7 @@ async def start_new(update: Update, context: BotContext) -> int:
 async def save(update: Update, context: BotContext) -> int | None:
     """Save the new or changed meeting and show its card."""
     await _answer_button(update)
-    draft = _confirmed(update, _draft(context), CB_SAVE)
+    draft = _confirmed(update, _draft(context), callbacks.MEETING_SAVE)
     if draft is None:
         await _refuse_stale(update, context)
         return None  # the dialog stays where it is
@@ -915,16 +918,17 @@ def _pick_list(ctx: RenderContext, draft: Draft, page: int) -> Reply:
     if pages > 1:
         text += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
     rows: list[tuple[Button, ...]] = [
-        (Button(common.event_button(ctx, e).label, data=f"{CB_PICK}{e.id}"),) for e in shown
+        (Button(common.event_button(ctx, e).label, data=f"{callbacks.MEETING_PICK}{e.id}"),)
+        for e in shown
     ]
     nav = []
     if page > 0:
-        nav.append(Button(_("‹ Back"), data=f"{CB_PAGE}{page - 1}"))  # noqa: RUF001 - typographic mark intended
+        nav.append(Button(_("‹ Back"), data=f"{callbacks.MEETING_PAGE}{page - 1}"))  # noqa: RUF001 - typographic mark intended
     if page < pages - 1:
-        nav.append(Button(_("Next ›"), data=f"{CB_PAGE}{page + 1}"))  # noqa: RUF001 - typographic mark intended
+        nav.append(Button(_("Next ›"), data=f"{callbacks.MEETING_PAGE}{page + 1}"))  # noqa: RUF001 - typographic mark intended
     if nav:
         rows.append(tuple(nav))
-    rows.append((Button(_("Cancel"), data=CB_ABORT),))
+    rows.append((Button(_("Cancel"), data=callbacks.MEETING_ABORT),))
     return Reply(text, tuple(rows))
 
 
@@ -960,7 +964,7 @@ async def show_pick_page(update: Update, context: BotContext) -> int:
     draft, query = _draft(context), update.callback_query
     if draft is None or query is None or query.data is None:
         return ConversationHandler.END
-    page = int(query.data.removeprefix(CB_PAGE))
+    page = int(query.data.removeprefix(callbacks.MEETING_PAGE))
     await show_in_place(query, _pick_list(await context.render_context(), draft, page))
     return Step.PICK
 
@@ -972,7 +976,7 @@ async def picked(update: Update, context: BotContext) -> int:
     if draft is None or query is None or query.data is None:
         return ConversationHandler.END
     ctx = await context.render_context()
-    event = ctx.catalog.event(query.data.removeprefix(CB_PICK))
+    event = ctx.catalog.event(query.data.removeprefix(callbacks.MEETING_PICK))
     if event is None or not event.is_upcoming(ctx.now, ctx.tz):
         await _say(update, context, _pick_list(ctx, draft, 0))
         return Step.PICK
@@ -983,10 +987,10 @@ async def picked(update: Update, context: BotContext) -> int:
             _("Do you really want to cancel this meeting? Its subscribers will be informed.")
         )
         await _new_confirmation(context, draft)
-        yes = f"{CB_CANCEL_YES}{event.id}:{draft.token}"
+        yes = f"{callbacks.MEETING_CANCEL_YES}{event.id}:{draft.token}"
         buttons = (
             (Button(_("Yes, cancel the meeting"), data=yes),),
-            (Button(_("No, keep it"), data=CB_ABORT),),
+            (Button(_("No, keep it"), data=callbacks.MEETING_ABORT),),
         )
         card = catalog.event_card(ctx, event, intro=intro)
         await _send_confirmation(update, context, draft, Reply(card.text, buttons))
@@ -1006,8 +1010,8 @@ def _field_menu(ctx: RenderContext) -> Reply:
         "venue": _("Venue"),
         "description": _("Description"),
     }
-    buttons = [Button(labels[f], data=f"{CB_FIELD}{f}") for f in FIELDS]
-    rows = (*common.button_rows(buttons, 2), (Button(_("Cancel"), data=CB_ABORT),))
+    buttons = [Button(labels[f], data=f"{callbacks.MEETING_FIELD}{f}") for f in FIELDS]
+    rows = (*common.button_rows(buttons, 2), (Button(_("Cancel"), data=callbacks.MEETING_ABORT),))
     return Reply("<b>{}</b>".format(_("What do you want to change?")), rows)
 
 
@@ -1026,7 +1030,7 @@ async def chose_field(update: Update, context: BotContext) -> int:
     draft, query = _draft(context), update.callback_query
     if draft is None or query is None or query.data is None:
         return ConversationHandler.END
-    field = next(f for f in FIELDS if query.data == f"{CB_FIELD}{f}")
+    field = next(f for f in FIELDS if query.data == f"{callbacks.MEETING_FIELD}{f}")
     if field == "end" and draft.event.start is None:
         ctx = await context.render_context()
         await _say(update, context, Reply(_hint(ctx, HINT_START_FIRST)))
@@ -1039,7 +1043,7 @@ async def chose_field(update: Update, context: BotContext) -> int:
 async def confirm_cancel(update: Update, context: BotContext) -> int | None:
     """Cancel the meeting this very confirmation named, and confirm it."""
     await _answer_button(update)
-    draft = _confirmed(update, _draft(context), CB_CANCEL_YES)
+    draft = _confirmed(update, _draft(context), callbacks.MEETING_CANCEL_YES)
     if draft is None or draft.mode != "cancel" or draft.original is None:
         await _refuse_stale(update, context)
         return None  # the dialog stays where it is

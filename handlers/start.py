@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.views import catalog
+from bot.views import callbacks, catalog
 from bot.views.inline import DEEP_LINK_EVENT, DEEP_LINK_NETWORK
 from bot.views.replies import Reply
 from handlers.respond import send_replies, show_in_place
@@ -17,14 +17,12 @@ if TYPE_CHECKING:
 
     from bot.context import BotContext
 
-WELCOME: Final = "start:welcome"
-
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """Return this feature's handlers in priority order."""
     return [
         CommandHandler("start", start),
-        CallbackQueryHandler(show_welcome, pattern=rf"^{WELCOME}$"),
+        CallbackQueryHandler(show_welcome, pattern=rf"^{callbacks.START_WELCOME}$"),
     ]
 
 

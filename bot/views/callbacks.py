@@ -142,3 +142,43 @@ def attend(prefix: str, event_id: str) -> str:
 def event_map(event_id: str) -> str:
     """Return the callback data that sends an event's venue as a map."""
     return f"{EVENT_MAP}{event_id}"
+
+
+# Meetings maintenance (/termin_neu, /termin_aendern, /termin_absagen).
+
+MEETING_PREFIX: Final = "mtg:"
+MEETING_ABORT: Final = "mtg:abort"
+MEETING_NETWORK: Final = "mtg:net:"  # + network slug, or ALLIANCE_WIDE
+MEETING_NO_END: Final = "mtg:noend"
+MEETING_NO_VENUE: Final = "mtg:novenue"
+MEETING_NO_COORDINATES: Final = "mtg:nogeo"
+MEETING_SAVE: Final = "mtg:save:"  # + meeting id or NEW_MEETING + ":" + token
+MEETING_MORE: Final = "mtg:more"  # change another field
+MEETING_PICK: Final = "mtg:pick:"  # + event id
+MEETING_PAGE: Final = "mtg:page:"  # + page number
+MEETING_FIELD: Final = "mtg:field:"  # + field name
+MEETING_CANCEL_YES: Final = "mtg:drop:"  # + meeting id + ":" + token: yes, cancel the meeting
+
+
+# Circulars (/rundschreiben, /rundschreiben_status).
+
+CIRCULAR_PREFIX: Final = "bc:"
+CIRCULAR_NEWS: Final = "bc:aud:news"
+CIRCULAR_NETWORKS: Final = "bc:aud:net"
+CIRCULAR_EVENTS: Final = "bc:aud:ev"
+CIRCULAR_NETWORK: Final = "bc:net:"  # + slug
+CIRCULAR_EVENT: Final = "bc:ev:"  # + event id
+CIRCULAR_SEND: Final = "bc:send:"  # + broadcast id
+CIRCULAR_PLAN: Final = "bc:plan:"  # + broadcast id
+CIRCULAR_DISCARD: Final = "bc:discard:"  # + broadcast id (a draft)
+CIRCULAR_ABORT: Final = "bc:abort"  # before a draft exists
+CIRCULAR_PAUSE: Final = "bc:pause:"  # + broadcast id, from /rundschreiben_status
+CIRCULAR_RESUME: Final = "bc:resume:"
+CIRCULAR_CANCEL: Final = "bc:cancel:"  # asks first
+CIRCULAR_CANCEL_YES: Final = "bc:cancelyes:"  # + broadcast id: confirmed
+CIRCULAR_STATUS: Final = "bc:status"  # back to the list
+
+
+# /start.
+
+START_WELCOME: Final = "start:welcome"

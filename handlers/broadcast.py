@@ -14,19 +14,16 @@ from __future__ import annotations
 import html
 import logging
 import warnings
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
-from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -37,18 +34,23 @@ from bot.domain.parse import parse_date_time
 from bot.views import callbacks
 from bot.views.circulars import status_text
 from bot.views.replies import Button, Reply
-from handlers.guards import claim_dialog, release_dialog, require_admin
+from handlers.dialogs import (
+    CONVERSATION_TIMEOUT,
+    claim_dialog,
+    closing_states,
+    release_dialog,
+    tell_timed_out,
+)
+from handlers.guards import require_admin
 from storage.broadcasts import BroadcastError
-from storage.drafts import EXPIRED
 
 if TYPE_CHECKING:
-    from telegram import CallbackQuery, Message
+    from telegram import CallbackQuery, Message, Update
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
     from bot.domain.circulars import Broadcast, Counts
 
-CONVERSATION_TIMEOUT: Final = timedelta(minutes=30)
 
 COMPOSE, AUDIENCE, CONFIRM, WHEN = range(4)
 DRAFT_KEY: Final = "broadcast:draft"  # user_data: the composed Content
@@ -96,8 +98,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                     CallbackQueryHandler(discard, pattern=rf"^{callbacks.CIRCULAR_DISCARD}\d+$"),
                 ],
                 WHEN: [MessageHandler(private & filters.TEXT & ~filters.COMMAND, plan)],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
-                EXPIRED: [TypeHandler(Update, expired)],
+                **closing_states(timed_out),
             },
             fallbacks=[
                 CommandHandler("abbrechen", abort),
@@ -449,22 +450,11 @@ async def abort(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-async def expired(update: Update, context: BotContext) -> int:
-    """End a dialog whose 30 minutes passed while the bot was down, as a timeout does.
-
-    PTB does not restore its timeout jobs after a restart; the persistence loads such a
-    dialog in the ``EXPIRED`` state, so the admin's next update lands here.
-    """
-    if update.callback_query is not None:
-        await update.callback_query.answer()  # a button pressed after the restart
-    return await timed_out(update, context)
-
-
 async def timed_out(update: Update, context: BotContext) -> int:
     """End a composition after a long silence; a stored draft is cancelled, nothing sent.
 
     PTB calls it from its timeout job (with the last update, whose button was answered);
-    after a restart, :func:`expired` calls it.
+    after a restart, the ``EXPIRED`` state of :func:`handlers.dialogs.closing_states` does.
     """
     broadcast_id = (context.user_data or {}).get(ID_KEY)
     if isinstance(broadcast_id, int) and update.effective_user is not None:
@@ -473,17 +463,14 @@ async def timed_out(update: Update, context: BotContext) -> int:
             broadcast_id, by=update.effective_user.id, now=services.clock.now()
         )
     _forget(context)
-    if update.effective_chat is None:
-        return ConversationHandler.END
-    minutes = int(CONVERSATION_TIMEOUT.total_seconds() // 60)
-    await context.bot.send_message(
-        update.effective_chat.id,
+    return await tell_timed_out(
+        update,
+        context,
         context.gettext(
             "The circular was discarded after {minutes} minutes without an answer. Nothing was "
             "sent."
-        ).format(minutes=minutes),
+        ),
     )
-    return ConversationHandler.END
 
 
 def _forget(context: BotContext) -> None:

@@ -13,14 +13,12 @@ channel), by an alliance admin who is also the channel's administrator, checked 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from telegram import BotCommand, BotCommandScopeChat, Chat, ChatMember
 from telegram.error import TelegramError
 
-from bot.domain.text import N_
 from bot.views import callbacks, panels
 from bot.views.commands import ADMIN_COMMANDS, MEMBER_COMMANDS
 
@@ -37,16 +35,6 @@ log = logging.getLogger(__name__)
 # Who may change a group's or channel's subscriptions.
 CHAT_MANAGERS: Final = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR})
 GROUP_TYPES: Final = frozenset({Chat.GROUP, Chat.SUPERGROUP})
-
-# user_data: which admin dialog owns the chat (one at a time), and since when (Unix time: the
-# claim is kept across a restart with the dialog's draft).
-DIALOG_KEY: Final = "admin.dialog"
-# A claim older than this is stale (the dialogs end after 30 minutes of silence anyway).
-DIALOG_STALE_SECONDS: Final = 2 * 60 * 60
-DIALOG_NAMES: Final = {
-    "meetings": N_("You are editing a meeting at the moment."),
-    "broadcast": N_("You are writing a circular at the moment."),
-}
 
 
 async def require_admin(update: Update, context: BotContext) -> bool:
@@ -81,52 +69,6 @@ async def require_private_admin(update: Update, context: BotContext) -> bool:
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text, do_quote=False)
     return False
-
-
-async def claim_dialog(update: Update, context: BotContext, name: str) -> bool:
-    """Let the admin dialog ``name`` own the chat, or refuse with a hint if another does.
-
-    Two dialogs at once would both take the admin's next message: with /rundschreiben open,
-    /termin_neu's title became the circular's text. The features do not know each other;
-    each claims the chat here when it starts and releases it when it ends.
-    """
-    data = context.user_data
-    if data is None:
-        return True
-    held = _claim(data.get(DIALOG_KEY))
-    if held is not None and held[0] != name and time.time() - held[1] < DIALOG_STALE_SECONDS:
-        _ = context.gettext
-        text = "{} {}".format(
-            _(DIALOG_NAMES.get(held[0], DIALOG_NAMES["meetings"])),
-            _("Please finish it first, or end it with /abbrechen."),
-        )
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(text, do_quote=False)
-        return False
-    data[DIALOG_KEY] = [name, time.time()]
-    return True
-
-
-def _claim(value: object) -> tuple[str, float] | None:
-    """Return a stored claim as (dialog, since); the persistence keeps it as a JSON list."""
-    if (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and isinstance(value[1], int | float)
-    ):
-        return value[0], float(value[1])
-    return None
-
-
-def release_dialog(context: BotContext, name: str | None = None) -> None:
-    """End the claim of dialog ``name`` (any dialog's without a name) on the chat."""
-    data = context.user_data
-    if data is None:
-        return
-    held = _claim(data.get(DIALOG_KEY))
-    if name is None or held is None or held[0] == name:
-        data.pop(DIALOG_KEY, None)
 
 
 async def audit(context: BotContext, update: Update, action: str, **detail: Any) -> None:

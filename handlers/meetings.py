@@ -23,7 +23,7 @@ import dataclasses
 import secrets
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
@@ -34,7 +34,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -54,9 +53,14 @@ from bot.domain.schedule import localize
 from bot.domain.text import N_
 from bot.views import callbacks, catalog, common
 from bot.views.replies import Button, Reply
-from handlers.guards import (
+from handlers.dialogs import (
+    CONVERSATION_TIMEOUT,
     claim_dialog,
+    closing_states,
     release_dialog,
+    tell_timed_out,
+)
+from handlers.guards import (
     require_admin,
     require_private_admin,
 )
@@ -66,7 +70,6 @@ from storage.catalog import (
     EventWriteError,
     InvalidEventError,
 )
-from storage.drafts import EXPIRED
 
 if TYPE_CHECKING:
     from telegram.ext import BaseHandler
@@ -86,7 +89,6 @@ ALLIANCE_WIDE: Final = "-"
 SLUG: Final = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
 ALLIANCE_HOST: Final = "IT Bündnis BW"
-CONVERSATION_TIMEOUT: Final = timedelta(minutes=30)
 DRAFT_KEY: Final = "meetings.draft"
 DIALOG: Final = "meetings"
 PICK_PAGE_SIZE: Final = 8
@@ -290,8 +292,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                     CallbackQueryHandler(got_no_venue, rf"^{callbacks.MEETING_NO_VENUE}$"),
                 ),
                 Step.CONFIRM: [choose],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
-                EXPIRED: [TypeHandler(Update, expired)],
+                **closing_states(timed_out),
             },
             # In any state: a confirmation's own button is checked against its token there.
             fallbacks=[*abort, *confirmations],
@@ -1097,32 +1098,18 @@ async def nothing_to_abort(update: Update, context: BotContext) -> None:
         )
 
 
-async def expired(update: Update, context: BotContext) -> int:
-    """End a dialog whose 30 minutes passed while the bot was down, as a timeout does.
-
-    PTB does not restore its timeout jobs after a restart; the persistence loads such a
-    dialog in the ``EXPIRED`` state, so the admin's next update lands here.
-    """
-    if update.callback_query is not None:
-        await update.callback_query.answer()  # a button pressed after the restart
-    return await timed_out(update, context)
-
-
 async def timed_out(update: Update, context: BotContext) -> int:
     """Tell the admin that the conversation ended after a long silence.
 
     PTB calls it from its timeout job (with the last update, whose button was answered);
-    after a restart, :func:`expired` calls it.
+    after a restart, the ``EXPIRED`` state of :func:`handlers.dialogs.closing_states` does.
     """
     await _end(context)
-    if update.effective_chat is None:
-        return ConversationHandler.END
-    minutes = int(CONVERSATION_TIMEOUT.total_seconds() // 60)
-    await context.bot.send_message(
-        update.effective_chat.id,
+    return await tell_timed_out(
+        update,
+        context,
         context.gettext(
             "The input has ended after {minutes} minutes without an answer. Nothing has been "
             "saved."
-        ).format(minutes=minutes),
+        ),
     )
-    return ConversationHandler.END

@@ -21,7 +21,6 @@ from handlers.guards import (
     audit,
     delete_admin_menu,
     ensure_admin_menu,
-    require_admin,
     require_private_admin,
     set_admin_menu,
 )
@@ -153,15 +152,8 @@ async def show_audit(update: Update, context: BotContext) -> None:
 
 async def show_statistics(update: Update, context: BotContext) -> None:
     """Show the numbers: subscribers, circulars, reminders, questions (private chat only)."""
-    if not await require_admin(update, context) or update.effective_message is None:
-        return
-    chat = update.effective_chat
-    if chat is None or chat.type != chat.PRIVATE:
-        # The numbers are for the admins, not for everyone in a group.
-        await update.effective_message.reply_text(
-            context.gettext("Please use this command in a private chat with me."),
-            do_quote=False,
-        )
+    # The numbers are for the admins, not for everyone in a group.
+    if not await require_private_admin(update, context) or update.effective_message is None:
         return
     await audit(context, update, "statistics_viewed")
     services = context.services
@@ -173,12 +165,9 @@ async def show_statistics(update: Update, context: BotContext) -> None:
 
 async def show_unanswered(update: Update, context: BotContext) -> None:
     """Show the latest 20 messages the bot could not answer, with their German times."""
-    if not await require_admin(update, context) or (message := update.effective_message) is None:
+    if not await require_private_admin(update, context):
         return
-    if message.chat.type != message.chat.PRIVATE:
-        await message.reply_text(
-            context.gettext("Please use this command in a private chat with me."), do_quote=False
-        )
+    if (message := update.effective_message) is None:
         return
     await audit(context, update, "unanswered_viewed")
     services = context.services

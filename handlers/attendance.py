@@ -21,7 +21,7 @@ from bot.views import attendance as views
 from bot.views import callbacks
 from bot.views.common import esc
 from bot.views.replies import Reply
-from handlers.guards import audit, require_admin
+from handlers.guards import audit, require_private_admin
 from handlers.respond import send_replies, show_in_place
 from storage.members import DirectoryUnavailable
 
@@ -110,21 +110,6 @@ async def choose_name(update: Update, context: BotContext) -> None:
     await show_in_place(query, Reply(views.name_choice_text(ctx, shared=shared)))
 
 
-async def _admin_in_private(update: Update, context: BotContext) -> bool:
-    """Let only admins in a private chat through; the names are not for a group."""
-    if not await require_admin(update, context):
-        return False
-    chat = update.effective_chat
-    if chat is not None and chat.type == chat.PRIVATE:
-        return True
-    text = context.gettext("Please use this command in a private chat with me.")
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(text, do_quote=False)
-    return False
-
-
 async def _counts(context: BotContext) -> dict[str, tuple[int, int]]:
     counts = await context.services.stores.attendance.counts()
     return {event_id: (c.coming, c.named) for event_id, c in counts.items()}
@@ -132,7 +117,7 @@ async def _counts(context: BotContext) -> dict[str, tuple[int, int]]:
 
 async def list_meetings(update: Update, context: BotContext) -> None:
     """Show the upcoming meetings with how many said they come (admins, private chat)."""
-    if not await _admin_in_private(update, context):
+    if not await require_private_admin(update, context):
         return
     await audit(context, update, AUDIT_VIEWED)
     ctx = await context.render_context()
@@ -143,7 +128,7 @@ async def show_page(update: Update, context: BotContext) -> None:
     """Show another page of the meeting picker."""
     if (query := update.callback_query) is None or query.data is None:
         return
-    if not await _admin_in_private(update, context):
+    if not await require_private_admin(update, context):
         return
     page = int(query.data.removeprefix(callbacks.ATTENDEES_PAGE))
     ctx = await context.render_context()
@@ -154,7 +139,7 @@ async def show_meeting(update: Update, context: BotContext) -> None:
     """Show one meeting's numbers."""
     if (query := update.callback_query) is None or query.data is None:
         return
-    if not await _admin_in_private(update, context):
+    if not await require_private_admin(update, context):
         return
     ctx = await context.render_context()
     event = ctx.catalog.event(query.data.removeprefix(callbacks.ATTENDEES_SHOW))
@@ -170,7 +155,7 @@ async def export_names(update: Update, context: BotContext) -> None:
     """Send the names people chose to share as a CSV document (audited with the count)."""
     if (query := update.callback_query) is None or query.data is None:
         return
-    if not await _admin_in_private(update, context) or update.effective_chat is None:
+    if not await require_private_admin(update, context) or update.effective_chat is None:
         return
     _ = context.gettext
     ctx = await context.render_context()

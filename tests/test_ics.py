@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import dataclasses
+from datetime import UTC, date, datetime
 
 import pytest
 from icalendar import Calendar
@@ -35,6 +36,22 @@ def test_timed_event_keeps_local_time_and_zone() -> None:
     assert NOTE in str(vevent["DESCRIPTION"])
     assert str(vevent["LOCATION"]) == "Ulm"
     assert str(vevent["UID"]).startswith("demo-2027-06-ulm@")
+
+
+def test_a_meeting_at_the_end_of_the_calendar_still_has_a_file() -> None:
+    """31.12.9999 23:30 (stored before the five-year rule) gives a file, not an OverflowError."""
+    catalog = bundled_catalog()
+    event = catalog.event("demo-2027-06-ulm")
+    assert event is not None
+    last = datetime(9999, 12, 31, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
+    for late in (
+        dataclasses.replace(event, date=last.date(), start=last, end=None),
+        dataclasses.replace(event, date=date(9999, 12, 31), start=None, end=None),
+    ):
+        (vevent,) = parse(event_to_ics(late, catalog, now=TODAY, fictional_note=NOTE)).walk(
+            "VEVENT"
+        )
+        assert vevent.decoded("DTEND") >= vevent.decoded("DTSTART")
 
 
 def test_date_only_event_is_an_all_day_entry() -> None:

@@ -7,7 +7,7 @@ calendar that imported the file updates when it meets a newer version of the eve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from icalendar import Calendar, Timezone
@@ -62,12 +62,21 @@ def _component(
         vevent.add("sequence", version.sequence)
         vevent.add("last-modified", version.modified_at.astimezone(UTC))
     vevent.add("summary", event.title)
+    # Meetings are accepted at most five years ahead, but a database written before that rule
+    # (or by hand) may hold one at the end of the calendar: its end is then its start.
     if event.start is not None:
-        vevent.add("dtstart", event.start.astimezone(tz))
-        vevent.add("dtend", (event.end or event.start + timedelta(hours=1)).astimezone(tz))
+        start = event.start.astimezone(tz)
+        try:
+            end = (event.end or event.start + timedelta(hours=1)).astimezone(tz)
+        except OverflowError:
+            end = start
+        vevent.add("dtstart", start)
+        vevent.add("dtend", end)
     else:
         vevent.add("dtstart", event.date)
-        vevent.add("dtend", event.date + timedelta(days=1))
+        vevent.add(
+            "dtend", event.date + timedelta(days=1) if event.date < date.max else event.date
+        )
     location = ", ".join(p for p in (event.venue, event.city or event.region) if p)
     if location:
         vevent.add("location", location)

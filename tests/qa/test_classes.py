@@ -179,3 +179,16 @@ def test_misspelt_verb_in_a_question() -> None:
     """The misspelt verb decides the intent as the correct one would."""
     assert "funding" not in concepts_of("finalisiert")
     assert understood("Wer finanzirt eigentlich die Netzwerke?")[0] == "funding_info"
+
+
+def test_the_writers_company_is_a_side_mention() -> None:
+    """'ich bin von der Firma … aus Ulm' says where the writer is; the question decides."""
+    text = (
+        "Guten Tag, ich bin Anna von der Firma Beispiel GmbH aus Ulm. Wir machen "
+        "Softwareentwicklung für den Mittelstand. Wann ist denn das nächste Treffen?"
+    )
+    next_only = answer_text("Wann ist das nächste Treffen?")
+    assert answer_text(text) == next_only
+    # Without the writer speaking of themselves, a company in a city is what is asked about.
+    _intent, entities, _topic = understood("Gibt es eine Firma in Ulm, die mitmacht?")
+    assert entities == ("it-netzwerk-ulm",)

@@ -578,6 +578,10 @@ _SELF_WORDS: Final = frozenset(
         "gruss",
     ]
 )
+# The writer's company ("ich bin von der Firma Muster GmbH aus Ulm") says where the writer is
+# only in a sentence where the writer speaks of themselves ("Gibt es eine Firma in Ulm?" asks).
+_COMPANY_WORDS: Final = frozenset(["firma", "gmbh", "unternehmen", "betrieb", "agentur"])
+_FIRST_PERSON: Final = frozenset(["ich", "wir", "mein", "meine", "meiner", "unser", "unsere"])
 
 
 def split_sentences(cleaned: str) -> list[str]:
@@ -768,7 +772,11 @@ def _self_positions(tokens: list[Token], position: int) -> bool:
     before = [t.folded for t in tokens[max(0, position - 6) : position]]
     if not before or before[-1] not in {"aus", "in", "von", "bei", "nach"}:
         return False
-    return any(w in _SELF_WORDS for w in before)
+    if any(w in _SELF_WORDS for w in before):
+        return True
+    return any(w in _COMPANY_WORDS for w in before) and any(
+        t.folded in _FIRST_PERSON for t in tokens[:position]
+    )
 
 
 def _extract_clean(cleaned: str, catalog: Catalog) -> Mentions:

@@ -6,7 +6,8 @@ out before the text is read. Everything else said in a group is the members' con
 
 A clear wish to stop reminders ("Bitte melden Sie mich von allen Erinnerungen ab") is
 carried out exactly as /stopp would do it, with one tap to undo; a wish about one network
-stops only that network. A question how to unsubscribe is only explained.
+stops only that network, a wish about one meeting (named by its title) only that meeting. A
+question how to unsubscribe is only explained.
 
 A message answered with "I don't know that" is kept for the admins (/unbeantwortet): the
 text only, cut to 500 characters, no user or chat id, deleted after 30 days.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Message, MessageEntity
 from telegram.ext import MessageHandler, filters
 
+from bot.domain.qa.entities import extract
 from bot.domain.qa.intents import TOPIC_WISH
 from bot.views import callbacks
 from bot.views.answers import answer_question, understand
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from telegram.ext import BaseHandler
 
     from bot.context import BotContext
+    from bot.domain.models import Event
     from bot.domain.qa.intents import Understanding
     from bot.views.common import RenderContext
 
@@ -104,7 +107,7 @@ async def answer(update: Update, context: BotContext) -> None:
         and FEATURE_SUBSCRIPTIONS in ctx.features
         and message.chat.type == message.chat.PRIVATE
     ):
-        done = await _carry_out_stop(context, ctx, message.chat.id, understanding)
+        done = await _carry_out_stop(context, ctx, message.chat.id, understanding, text)
         if done is not None:
             await send_replies(update, [done])
             return
@@ -127,7 +130,7 @@ async def _count(context: BotContext, replies: list[Reply]) -> None:
 
 
 async def _carry_out_stop(
-    context: BotContext, ctx: RenderContext, chat_id: int, u: Understanding
+    context: BotContext, ctx: RenderContext, chat_id: int, u: Understanding, text: str
 ) -> Reply | None:
     """Stop what the wish names, as /stopp does; None when nothing of it is subscribed."""
     _ = ctx.tr.gettext
@@ -136,6 +139,11 @@ async def _carry_out_stop(
     subscriber = await store.get(chat_id, now=now)
     if subscriber is None or not subscriber.subscriptions:
         return None
+    # A meeting named by its title is what the wish is about, even where a city is named
+    # too ("das Frühjahrstreffen in Karlsruhe"): never the whole network, never everything.
+    named = sorted(extract(text, ctx.catalog).title_events)
+    if meetings := [e for event_id in named if (e := ctx.catalog.event(event_id)) is not None]:
+        return await _stop_meetings(context, ctx, chat_id, meetings)
     networks = [n for slug in u.entities if (n := ctx.catalog.network(slug)) is not None]
     if not networks:
         if await store.stop_all(chat_id, now=now) <= 0:
@@ -162,3 +170,34 @@ async def _carry_out_stop(
         names=esc(names, 300)
     )
     return Reply(text, undo)
+
+
+async def _stop_meetings(
+    context: BotContext, ctx: RenderContext, chat_id: int, meetings: list[Event]
+) -> Reply:
+    """Stop the single meetings a wish names; say so where they come with a wider topic."""
+    _ = ctx.tr.gettext
+    store = context.services.stores.subscriptions
+    now = context.services.clock.now()
+    stopped = [
+        e
+        for e in meetings
+        if await store.unsubscribe(chat_id, Subscription(Topic.EVENT, e.id), now=now)
+    ]
+    if stopped:
+        titles = ", ".join(f"„{e.title}“" for e in stopped)
+        return Reply(
+            _("Done: you will no longer receive reminders about {names}.").format(
+                names=esc(titles, 300)
+            ),
+            ((Button(_("Undo"), data=callbacks.subscribe(callbacks.event_code(stopped[0].id))),),),
+        )
+    # Followed through a network or all meetings: stopping one meeting alone is not possible,
+    # and stopping the whole topic is more than was asked.
+    return Reply(
+        _(
+            "You do not follow “{title}” on its own: its reminders come with what you follow "
+            "under /abo. You can switch that off there, or stop everything with /stopp."
+        ).format(title=esc(meetings[0].title, 200)),
+        ((Button(_("Manage subscriptions"), data=callbacks.SUB_OPEN),),),
+    )

@@ -208,3 +208,31 @@ async def test_one_meeting_from_its_card(fast: Harness, person: Person) -> None:
     calls = await person.press("Termin abonnieren", card)
     assert len(answers(calls)) == 1
     assert topics(fast) == [("event", "demo-2027-03-karlsruhe")]
+
+
+async def test_a_wish_about_one_meeting_stops_that_meeting_only(
+    fast: Harness, person: Person
+) -> None:
+    """'Für das Frühjahrstreffen in Karlsruhe …' stops that meeting, not Karlsruhe's network."""
+    (card,) = await person.say("/treffen")
+    await person.press("Termin abonnieren", card)
+    (panel,) = await person.say("/abo")
+    await person.press("cyberLAGO", panel)
+    wish = "Bitte keine Erinnerungen mehr für das Frühjahrstreffen in Karlsruhe."
+    (done,) = await person.say(wish)
+    assert done.plain.startswith("Erledigt: Sie erhalten keine Erinnerungen mehr zu „Frühjahrs")
+    assert topics(fast) == [("network", "cyberlago")]
+    calls = await person.press("Rückgängig", done)
+    assert len(answers(calls)) == 1
+    assert topics(fast) == [("event", "demo-2027-03-karlsruhe"), ("network", "cyberlago")]
+
+
+async def test_a_wish_about_a_meeting_followed_with_all_meetings_stops_nothing(
+    fast: Harness, person: Person
+) -> None:
+    """A meeting that comes with 'Alle Netzwerktreffen' is not stopped alone, nor everything."""
+    await follow_all_meetings(person)
+    (reply,) = await person.say("Die Erinnerungen zum Sommertreffen brauche ich nicht mehr.")
+    assert reply.plain.startswith("Sie folgen „Sommertreffen")
+    assert reply.labels == ["Abos verwalten"]
+    assert topics(fast) == [("meetings", "")]

@@ -342,14 +342,20 @@ def _api_url(raw: str) -> str:
             N_("expected a URL such as http://127.0.0.1:8081/bot, got {value!r}"),
             value=raw,
         )
-    if raw.startswith("http://") and not is_loopback(urlsplit(raw).hostname or ""):
-        # The token travels in every request's path: in clear text only on this machine.
-        raise ConfigError(
-            "NETZWERKBOT_API_URL",
-            N_("must be an HTTPS URL (HTTP only on the loopback address), got {value!r}"),
-            value=raw,
-        )
+    # The token travels in every request's path: in clear text only on this machine.
+    _require_https("NETZWERKBOT_API_URL", raw)
     return raw
+
+
+def _require_https(variable: str, url: str) -> None:
+    """Refuse an ``http://`` URL unless it points at this machine's loopback."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        raise ConfigError(
+            variable,
+            N_("must be an HTTPS URL (HTTP only on the loopback address), got {value!r}"),
+            value=url,
+        )
 
 
 def _admins(raw: str) -> frozenset[int]:
@@ -517,12 +523,7 @@ def _webhook(url: str, secret: str, http: HttpSettings | None) -> WebhookSetting
             N_("expected the public HTTPS URL that Telegram calls, got {value!r}"),
             value=url,
         )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            "NETZWERKBOT_WEBHOOK_URL",
-            N_("must be an HTTPS URL (HTTP only on the loopback address), got {value!r}"),
-            value=url,
-        )
+    _require_https("NETZWERKBOT_WEBHOOK_URL", url)
     if secret and not WEBHOOK_SECRET.fullmatch(secret):
         # Never echo the value: it is a secret, even a bad one.
         raise ConfigError(
@@ -553,12 +554,7 @@ def _public_url(url: str, http: HttpSettings | None) -> str | None:
             N_("expected the public HTTPS address of the listener, got {value!r}"),
             value=url,
         )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            "NETZWERKBOT_PUBLIC_URL",
-            N_("must be an HTTPS URL (HTTP only on the loopback address), got {value!r}"),
-            value=url,
-        )
+    _require_https("NETZWERKBOT_PUBLIC_URL", url)
     if http is None:
         raise ConfigError(
             "NETZWERKBOT_HTTP",

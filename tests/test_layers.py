@@ -169,3 +169,14 @@ def test_the_rules_catch_a_broken_import() -> None:
     assert not allowed("bot.delivery.dispatch", "handlers.guards")
     assert allowed("handlers.reminders", "handlers.guards")
     assert allowed("bot.app", "handlers.start")
+
+
+def test_the_walk_sees_every_kind_of_import() -> None:
+    """The checker's input: plain, 'from package import module' and type-only imports count."""
+    arrows = {name: {imported for _, imported in found} for name, found in graph().items()}
+    assert "handlers.start" in arrows["bot.app"]
+    # "from bot.views import callbacks, catalog" names two modules, not the package.
+    assert {"bot.views.callbacks", "bot.views.catalog"} <= arrows["handlers.start"]
+    # Under TYPE_CHECKING: a type-only import is still an arrow.
+    assert "bot.domain.models" in arrows["bot.delivery.dispatch"]
+    assert sum(len(targets) for targets in arrows.values()) > 300
